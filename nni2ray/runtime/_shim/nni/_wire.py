@@ -1,0 +1,111 @@
+"""The only definition of the trial <-> nni2ray message format (standard library only).
+
+The trial side (the stand-in ``nni`` package) and the parent side (the Ray trainable) both
+import this module, so the format is defined once.
+
+Parameters reach the trial as a file holding NNI's ParameterRecord JSON
+(``{"parameter_id": ..., "parameter_source": "algorithm", "parameters": {...},
+"parameter_index": 0}``), named by ``NNI2RAY_PARAMETER_FILE``.
+
+Metrics travel back over a pipe whose write end is the file descriptor named by
+``NNI2RAY_METRIC_FD``: one JSON object per line,
+``{"type": "PERIODICAL" | "FINAL", "sequence": n, "value": <metric>, "parameter_id": ...,
+"trial_job_id": "..."}``. ``value`` is the metric itself (a number or a JSON object), with
+NaN and infinities written as JSON5-style ``NaN`` / ``Infinity`` tokens as Python's json does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+PARAMETER_FILE_ENV = "NNI2RAY_PARAMETER_FILE"
+METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
+
+PERIODICAL = "PERIODICAL"
+FINAL = "FINAL"
+MESSAGE_TYPES = (PERIODICAL, FINAL)
+
+#: A single message larger than this is refused (NNI's own limit is about 1 MB).
+MAX_MESSAGE_BYTES = 1_000_000
+
+
+def to_json_value(value: Any) -> Any:
+    """Return ``value`` as plain JSON data, turning numpy-like scalars into Python numbers.
+
+    Raises:
+        TypeError: for values that have no JSON form (arbitrary objects, tensors with
+            more than one element, ...).
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): to_json_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(item) for item in value]
+    item = getattr(value, "item", None)  # numpy scalars, 0-d arrays, one-element tensors
+    if callable(item):
+        try:
+            return to_json_value(item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "__float__"):
+        return float(value)
+    if hasattr(value, "__index__"):
+        return int(value)
+    raise TypeError(
+        f"metric of type {type(value).__name__} cannot be sent to nni2ray; "
+        "report a number or a dict of numbers"
+    )
+
+
+def encode_metric(
+    kind: str, sequence: int, value: Any, parameter_id: Any, trial_job_id: str
+) -> bytes:
+    """Encode one metric message as a single JSON line."""
+    if kind not in MESSAGE_TYPES:
+        raise ValueError(f"unknown metric type {kind!r}")
+    message = {
+        "type": kind,
+        "sequence": sequence,
+        "value": to_json_value(value),
+        "parameter_id": parameter_id,
+        "trial_job_id": trial_job_id,
+    }
+    data = (json.dumps(message, allow_nan=True) + "\n").encode("utf-8")
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"metric message of {len(data)} bytes is larger than 1 MB")
+    return data
+
+
+def decode_message(line: bytes | str) -> dict[str, Any]:
+    """Decode one line written by :func:`encode_metric`.
+
+    Raises:
+        ValueError: when the line is not a well-formed metric message.
+    """
+    text = line.decode("utf-8") if isinstance(line, bytes) else line
+    message = json.loads(text)
+    if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
+        raise ValueError(f"not an nni2ray metric message: {text[:200]!r}")
+    if not isinstance(message.get("sequence"), int):
+        raise ValueError(f"metric message without an integer sequence: {text[:200]!r}")
+    return message
+
+
+def scalar_of(value: Any) -> float | None:
+    """The tuned number of a metric: the value itself, or a dict's ``default``; else None."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, dict):
+        default = value.get("default")
+        if isinstance(default, (int, float)):
+            return float(default)
+    return None
+
+
+def is_finite_number(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
