@@ -1,0 +1,53 @@
+"""nni2ray's stand-in for the ``nni`` package: NNI's trial API over nni2ray's channel.
+
+Importing it does no work: no file is read and nothing is connected until the first call.
+"""
+
+from __future__ import annotations
+
+from . import utils
+from ._serializer import dump, load, trace
+from .trial import (
+    get_current_parameter,
+    get_experiment_id,
+    get_next_parameter,
+    get_next_parameters,
+    get_parameters,
+    get_sequence_id,
+    get_trial_id,
+    report_final_result,
+    report_intermediate_result,
+)
+
+__version__ = "3.0"
+
+
+class NoMoreTrialError(Exception):
+    """Raised by a tuner's ``generate_parameters`` when it has nothing to suggest."""
+
+    def __init__(self, ErrorInfo: str = "Search space fully explored") -> None:  # noqa: N803
+        super().__init__(ErrorInfo)
+        self.errorinfo = ErrorInfo
+
+
+if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as its own module
+    from . import _fallback
+
+    _fallback.install()
+
+__all__ = [
+    "NoMoreTrialError",
+    "dump",
+    "get_current_parameter",
+    "get_experiment_id",
+    "get_next_parameter",
+    "get_next_parameters",
+    "get_parameters",
+    "get_sequence_id",
+    "get_trial_id",
+    "load",
+    "report_final_result",
+    "report_intermediate_result",
+    "trace",
+    "utils",
+]
