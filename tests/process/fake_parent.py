@@ -105,16 +105,9 @@ def make_record(parameters: Any, parameter_id: Any = 7) -> dict[str, Any]:
 
 
 def run_plain(
-    script: str, folder: Path, env: dict[str, str], **kwargs: Any
+    script: str, folder: Path, env: dict[str, str], python_args: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``script`` with the shim on PYTHONPATH but no nni2ray channel."""
     (folder / "trial.py").write_text(textwrap.dedent(script))
-    return subprocess.run(
-        [sys.executable, "trial.py"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kwargs,
-    )
+    command = [sys.executable, *(python_args or []), "trial.py"]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=60)
