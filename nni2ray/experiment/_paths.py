@@ -1,0 +1,27 @@
+"""Resolve config paths the way NNI does and show paths relative to the working directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def resolve_path(raw: str, base_dir: Path) -> Path:
+    """Expand ``~``, accept Windows separators, and join a relative path to ``base_dir``.
+
+    NNI resolves relative paths against the folder that holds the config file, after
+    expanding ``~``, then follows symlinks (``os.path.realpath``).
+    """
+    expanded = os.path.expanduser(raw)
+    if not os.path.isabs(expanded):
+        expanded = expanded.replace("\\", "/")
+    return Path(os.path.realpath(base_dir / expanded))
+
+
+def display_path(path: Path | str) -> str:
+    """Relative to the current directory when the path is under it, else absolute."""
+    absolute = Path(os.path.realpath(path))
+    try:
+        return absolute.relative_to(Path(os.path.realpath(Path.cwd()))).as_posix() or "."
+    except ValueError:
+        return str(absolute)

@@ -1,0 +1,97 @@
+"""Find and parse the search space: ``searchSpaceFile``, inline ``searchSpace`` or annotation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nni2ray.errors import ConfigError, Nni2RayError, SearchSpaceError, UnsupportedError
+from nni2ray.experiment._context import Context, Key
+from nni2ray.experiment._paths import display_path, resolve_path
+from nni2ray.experiment._read import read_json_or_yaml
+from nni2ray.experiment._search_space import parse_search_space
+from nni2ray.experiment.model import AlgorithmSpec, SearchSpace
+from nni2ray.notes import Severity
+
+SpaceResult = tuple[SearchSpace | None, Any, Path | None]
+
+
+def load_search_space(
+    config: dict[str, Any], tuner: AlgorithmSpec | None, ctx: Context
+) -> SpaceResult:
+    """Return (parsed space, raw space, space file); problems go to ``ctx``."""
+    has_file = "searchSpaceFile" in config
+    has_inline = "searchSpace" in config
+    if config.get("useAnnotation") is True:
+        return _annotation(has_file or has_inline, ctx)
+    if not has_file and not has_inline:
+        hint = "set searchSpaceFile: search_space.json (or an inline searchSpace mapping)"
+        ctx.error(("searchSpaceFile",), "no search space is set", hint)
+        return None, None, None
+    if has_file and has_inline:
+        message = "set together with searchSpaceFile; the file wins, as in NNI"
+        ctx.note(("searchSpace",), Severity.WARNING, message)
+    if has_file:
+        return _from_file(config["searchSpaceFile"], tuner, ctx)
+    prefix = ctx.where(("searchSpace",)).field + "."
+
+    def line_of(path: tuple[str | int, ...]) -> int | None:
+        return ctx.where(("searchSpace", *path)).line
+
+    raw = config["searchSpace"]
+    space = _parse(raw, ctx.file, line_of, prefix, tuner, ctx)
+    return space, raw, None
+
+
+def _annotation(has_space: bool, ctx: Context) -> SpaceResult:
+    path: Key = ("useAnnotation",)
+    if has_space:
+        hint = "remove the search space or set useAnnotation: false"
+        ctx.error(path, "a search space must not be set when annotation is enabled", hint)
+    message = "annotation experiments cannot be run by nni2ray yet (NNI 3.0 refuses them too)"
+    ctx.note(path, Severity.WARNING, message)
+    return None, None, None
+
+
+def _from_file(raw_path: Any, tuner: AlgorithmSpec | None, ctx: Context) -> SpaceResult:
+    path: Key = ("searchSpaceFile",)
+    if path in ctx.bad:
+        return None, None, None
+    file = resolve_path(raw_path, ctx.base_dir)
+    if not file.is_file():
+        message = f"file not found (got {raw_path!r}, {display_path(file)})"
+        ctx.error(path, message, "fix the path; it is relative to the config file")
+        return None, None, None
+    display = display_path(file)
+    try:
+        doc = read_json_or_yaml(file, display)
+    except ConfigError as exc:
+        ctx.add("config", exc.problems)
+        return None, None, file
+    space = _parse(doc.data, display, doc.line_of, "", tuner, ctx, path)
+    return space, doc.data, file
+
+
+def _parse(
+    raw: Any,
+    file: str,
+    line_of: Any,
+    prefix: str,
+    tuner: AlgorithmSpec | None,
+    ctx: Context,
+    where: Key = ("searchSpace",),
+) -> SearchSpace | None:
+    try:
+        return parse_search_space(raw, file=file, line_of=line_of, field_prefix=prefix)
+    except Nni2RayError as exc:
+        if tuner is not None and tuner.is_custom:
+            message = (
+                "not an NNI search space; kept as it is for the custom tuner "
+                f"({len(exc.problems)} problem(s) ignored)"
+            )
+            ctx.note(where, Severity.IGNORED, message)
+            return None
+        kind = "unsupported" if isinstance(exc, UnsupportedError) else "space"
+        kind = kind if isinstance(exc, SearchSpaceError | UnsupportedError) else "config"
+        ctx.add(kind, exc.problems)  # type: ignore[arg-type]
+        return None
