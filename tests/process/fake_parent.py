@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -12,13 +13,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # until nni2ray is installed or pytest's pythonpath names the repo
-    sys.path.insert(0, str(REPO))
+SHIM_DIR = Path(__file__).resolve().parents[2] / "nni2ray" / "runtime" / "_shim"
 
-from nni2ray.runtime._shim.nni import _wire  # noqa: E402
 
-SHIM_DIR = REPO / "nni2ray" / "runtime" / "_shim"
+def load_shim_module(name: str) -> Any:
+    """Load a self-contained shim module (``_wire``, ``utils``) from its file.
+
+    Loading by path keeps this tier independent of ``nni2ray.runtime``'s own imports
+    (the runtime package pulls in Ray) and of whether nni2ray is installed.
+    """
+    path = SHIM_DIR / "nni" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_nni2ray_shim_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_wire = load_shim_module("_wire")
 
 
 @dataclass

@@ -111,3 +111,10 @@ def test_missing_submodule_comes_from_the_real_nni(tmp_path):
     assert lines[0] == "real nni.nas True True"
     assert lines[1].startswith(str(SHIM_DIR))
     assert lines[2] == "No module named 'nni.not_anywhere'"
+
+
+def test_shim_source_parses_as_python_38():
+    import ast
+
+    for path in sorted((SHIM_DIR / "nni").rglob("*.py")):
+        ast.parse(path.read_text(), filename=str(path), feature_version=(3, 8))

@@ -19,7 +19,7 @@ from .trial import (
     report_intermediate_result,
 )
 
-__version__ = "3.0"
+__version__ = "3.0+nni2ray"  # the NNI API level it mirrors, marked as a stand-in
 
 
 class NoMoreTrialError(Exception):

@@ -51,7 +51,10 @@ def _stand_in_dir() -> str:
 
 def _is_stand_in(module: Any) -> bool:
     path = getattr(module, "__path__", None)
-    return bool(path) and os.path.abspath(list(path)[0]).startswith(_stand_in_dir())
+    if not path:
+        return False
+    first, own = os.path.abspath(str(list(path)[0])), _stand_in_dir()
+    return first == own or first.startswith(own + os.sep)
 
 
 def _find_real_nni() -> list[str]:
