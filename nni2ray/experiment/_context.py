@@ -47,6 +47,8 @@ def show(value: object, path: Key = ()) -> str:
     """A short repr of a user value for messages; secrets become ``'***'``."""
     if is_secret(path):
         return "'***'"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -7,7 +7,7 @@ import math
 from pathlib import PurePosixPath
 from typing import Any
 
-from nni2ray.experiment._context import Context, Key, Origin
+from nni2ray.experiment._context import Context, Key, Origin, show
 from nni2ray.experiment._fields import (
     ALGORITHM,
     INTEGER_FIELDS,
@@ -98,7 +98,7 @@ def _dispatch(
         ctx.origins[path] = origin
         if value:
             hint = "remove multiPhase; nni2ray gives each trial one parameter set, like NNI 3.0"
-            ctx.error(path, f"multi-phase trials are not supported (got {value!r})", hint)
+            ctx.error(path, f"multi-phase trials are not supported (got {show(value)})", hint)
     elif field.kind == "platform":
         _platform(out, value, origin, ctx)
     elif field.kind in ("trial", "local") and isinstance(value, dict):

@@ -67,6 +67,8 @@ def read_json_or_yaml(path: Path, display: str) -> Document:
         try:
             return read_yaml(path, display)
         except ConfigError:
+            if path.suffix.lower() in (".yml", ".yaml"):
+                raise
             raise ConfigError(
                 f"not valid JSON ({json_exc.msg}) nor YAML",
                 file=display,

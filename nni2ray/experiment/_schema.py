@@ -49,6 +49,8 @@ def _describe(error: ValidationError, path: Key) -> str:
         return f"must be {wanted} {got}"
     if error.validator == "minimum":
         return f"must be >= {schema['minimum']} {got}"
+    if error.validator == "enum" and len(schema["enum"]) == 1:
+        return f"must be {schema['enum'][0]!r} {got}"
     if error.validator == "enum":
         choices = ", ".join(repr(choice) for choice in schema["enum"])
         return f"must be one of {choices} {got}"
