@@ -128,3 +128,16 @@ def test_legacy_protocol_asserts_before_get_next_parameter(tmp_path):
         "AssertionError: nni.get_next_parameter() needs to be called before report_final_result"
         in result.stderr
     )
+
+
+def test_legacy_remote_platform_prints_metric_lines(tmp_path):
+    (tmp_path / "parameter.cfg").write_text(json.dumps(make_record({"lr": 0.2}, 5)))
+    script = "import nni\nnni.get_next_parameter()\nnni.report_final_result(0.5)\n"
+    env = trial_env(
+        {"NNI_PLATFORM": "remote", "NNI_SYS_DIR": str(tmp_path), "NNI_TRIAL_JOB_ID": "t"}
+    )
+    result = run_plain(script, tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip()
+    assert line.startswith("NNISDK_MEb'") and line.endswith("'")
+    assert json.loads(line[len("NNISDK_MEb'") : -1])["value"] == "0.5"
