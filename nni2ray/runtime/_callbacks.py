@@ -1,0 +1,141 @@
+"""Driver-side Tune callbacks: keep every trial's record, show progress, stop on request."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ray.tune import Callback
+from ray.tune.stopper import Stopper
+
+from nni2ray.runtime._context import TrialContext
+from nni2ray.runtime._launch import sequence_of, trial_parameters
+from nni2ray.runtime._records import TrialRecord, append_metric, rank, write_json
+from nni2ray.runtime._trial_run import (
+    EARLY_STOPPED,
+    FAILED,
+    HEARTBEAT,
+    USER_CANCELED,
+)
+
+
+class RunStopper(Stopper):
+    """Ends the whole run on Ctrl-C or when maxExperimentDuration has passed."""
+
+    def __init__(self, time_budget_s: float | None) -> None:
+        self._start = time.monotonic()
+        self._budget = time_budget_s
+        self.interrupted = False
+        self.out_of_time = False
+
+    def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+        return False
+
+    def stop_all(self) -> bool:
+        if self._budget is not None and time.monotonic() - self._start >= self._budget:
+            self.out_of_time = True
+        return self.interrupted or self.out_of_time
+
+
+class Recorder(Callback):
+    """Writes ``trials/<id>/metrics.jsonl`` as results arrive and ``trial.json`` at the end,
+    and prints a progress line whenever a trial ends (and every ``every_s`` seconds)."""
+
+    def __init__(
+        self,
+        context: TrialContext,
+        stopper: RunStopper,
+        mode: str,
+        *,
+        quiet: bool = False,
+        stream: TextIO | None = None,
+        every_s: float = 10.0,
+    ) -> None:
+        self.records: dict[str, TrialRecord] = {}
+        self._context = context
+        self._stopper = stopper
+        self._mode = mode
+        self._quiet = quiet
+        self._stream = stream or sys.stdout
+        self._every_s = every_s
+        self._start = time.monotonic()
+        self._last_print = self._start
+
+    def _trial_dir(self, trial_id: str) -> Path:
+        path = Path(self._context.output_dir) / "trials" / trial_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        trial_dir = self._trial_dir(trial.trial_id)
+        config = dict(trial.config)
+        params = trial_parameters(self._context, config, trial_dir)
+        self.records[trial.trial_id] = TrialRecord(trial.trial_id, sequence_of(config), params)
+
+    def on_trial_result(
+        self, iteration: int, trials: list, trial: Any, result: dict[str, Any], **info: Any
+    ) -> None:
+        kind = result.get("nni_type")
+        record = self.records.get(trial.trial_id)
+        if record is None or kind in (HEARTBEAT, "END", None):
+            return
+        row = {"type": kind, "sequence": result.get("nni_sequence"),
+               "value": result.get("nni_value"), "time": time.time()}
+        record.metrics.append(row)
+        append_metric(self._trial_dir(trial.trial_id), row)
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        last = trial.last_result or {}
+        if "nni_status" in last:
+            self._finish(trial, last["nni_status"], last.get("nni_end_reason"), last)
+        elif self._stopper.interrupted:
+            self._finish(trial, USER_CANCELED, "interrupted", last)
+        elif self._stopper.out_of_time:
+            self._finish(trial, EARLY_STOPPED, "maxExperimentDuration", last)
+        else:
+            self._finish(trial, EARLY_STOPPED, "assessor", last)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        reason = str(getattr(trial, "error_file", None) or "trial actor failed")
+        self._finish(trial, FAILED, reason, trial.last_result or {})
+
+    def _finish(self, trial: Any, status: str, reason: str | None, last: dict[str, Any]) -> None:
+        record = self.records.get(trial.trial_id)
+        if record is None or record.end_time is not None:
+            return
+        record.status, record.end_reason, record.end_time = status, reason, time.time()
+        record.exit_code = last.get("nni_exit_code")
+        record.protocol_errors = list(last.get("nni_protocol_errors") or [])
+        write_json(self._trial_dir(trial.trial_id) / "trial.json", record.to_json())
+        self.print_progress()
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        if time.monotonic() - self._last_print >= self._every_s:
+            self.print_progress()
+
+    def print_progress(self) -> None:
+        self._last_print = time.monotonic()
+        if self._quiet:
+            return
+        self._stream.write(progress_line(list(self.records.values()), self._mode,
+                                         time.monotonic() - self._start) + "\n")
+        self._stream.flush()
+
+
+def progress_line(records: list[TrialRecord], mode: str, elapsed: float) -> str:
+    """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..)``."""
+    counts = {"SUCCEEDED": 0, "RUNNING": 0, "FAILED": 0, "EARLY_STOPPED": 0, "USER_CANCELED": 0}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    text = (
+        f"[{elapsed:5.0f}s] {counts['SUCCEEDED']} done, {counts['RUNNING']} running, "
+        f"{counts['FAILED']} failed, {counts['EARLY_STOPPED']} early-stopped"
+    )
+    if counts["USER_CANCELED"]:
+        text += f", {counts['USER_CANCELED']} cancelled"
+    best = rank(records, mode)
+    if best:
+        text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"
+    return text

@@ -1,0 +1,245 @@
+"""Run an NNI experiment on Ray Tune: start Ray, run the trials, keep every record."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import string
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from nni2ray.errors import OutputError, ResourceError
+from nni2ray.experiment.model import Experiment
+from nni2ray.runtime._context import TrialContext
+from nni2ray.runtime._records import TrialRecord, rank, write_exports, write_json
+from nni2ray.translate import TunePlan, describe
+
+# Read by Tune at run time (not at import): results may lack the metric (heartbeats, trials
+# that never report), and nni2ray handles Ctrl-C itself so every trial is ended cleanly.
+_TUNE_ENV = {
+    "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
+    "RAY_CHDIR_TO_TRIAL_DIR": "0",
+    "RAY_AIR_NEW_OUTPUT": "0",
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: where to write, which cluster, how chatty."""
+
+    output: Path | None = None
+    address: str | None = None
+    quiet: bool = False
+    stream: TextIO | None = None
+    heartbeat_s: float = 2.0
+
+
+@dataclass
+class RunSummary:
+    """What a run produced."""
+
+    output: Path
+    experiment_id: str
+    records: list[TrialRecord] = field(default_factory=list)
+    best: list[TrialRecord] = field(default_factory=list)
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+
+
+def default_output(plan: TunePlan) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("nni2ray-results") / f"{plan.name}-{stamp}"
+
+
+def prepare_output(path: Path) -> Path:
+    """Create the output folder (or accept an empty one) and prove it is writable."""
+    path = path.expanduser().resolve()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise OutputError(
+            "output folder already exists and is not empty",
+            file=path,
+            hint="choose a new --output folder",
+        )
+    try:
+        (path / "trials").mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_bytes(b"x" * 65536)
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the output folder ({exc.strerror or exc})",
+            file=path,
+            hint="choose a writable --output folder with free space",
+        ) from exc
+    return path
+
+
+def new_experiment_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.SystemRandom().choice(alphabet) for _ in range(8))
+
+
+def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) -> RunSummary:
+    """Run the experiment to its end (or Ctrl-C) and write every record and export.
+
+    Raises:
+        OutputError: the output folder cannot be used (checked before Ray starts).
+        ResourceError: a trial asks for more than the cluster can ever give.
+    """
+    output = prepare_output(options.output or default_output(plan))
+    os.environ.update(_TUNE_ENV)
+    # Stage as many trials as may run at once, not Tune's default of 200 ahead.
+    os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(plan.max_concurrent_trials)
+    import ray
+
+    started_ray = _start_ray(experiment, plan, options)
+    try:
+        _check_resources(experiment, plan)
+        return _fit(experiment, plan, options, output)
+    finally:
+        if started_ray:
+            ray.shutdown()
+
+
+def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> bool:
+    import logging
+
+    import ray
+
+    if ray.is_initialized():
+        return False
+    common: dict[str, Any] = {
+        "include_dashboard": False,
+        "log_to_driver": False,
+        "logging_level": logging.ERROR,
+    }
+    if options.address:
+        import nni2ray
+
+        runtime_env = {
+            "working_dir": str(experiment.trial.code_directory),
+            "py_modules": [str(Path(nni2ray.__file__).parent)],
+            "excludes": [".git", "__pycache__", "nni2ray-results"],
+        }
+        ray.init(address=options.address, runtime_env=runtime_env, **common)
+    else:
+        cpus = max(os.cpu_count() or 1, int(plan.max_concurrent_trials * plan.cpus_per_trial))
+        ray.init(num_cpus=cpus, **common)
+    return True
+
+
+def _check_resources(experiment: Experiment, plan: TunePlan) -> None:
+    import ray
+
+    total = ray.cluster_resources()
+    gpus = plan.gpus_per_trial or 0
+    if gpus > total.get("GPU", 0):
+        raise ResourceError(
+            f"trialGpuNumber asks for {gpus:g} GPU per trial but the Ray cluster has "
+            f"{total.get('GPU', 0):g} GPU",
+            file=experiment.config_file,
+            field="trialGpuNumber",
+            hint="set trialGpuNumber: 0 or pass --gpus-per-trial 0 to run on CPU",
+        )
+    if plan.cpus_per_trial > total.get("CPU", 0):
+        raise ResourceError(
+            f"each trial asks for {plan.cpus_per_trial:g} CPU but the Ray cluster has "
+            f"{total.get('CPU', 0):g}",
+            field="resources",
+            hint="run on a larger cluster",
+        )
+
+
+def _context(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path,
+             experiment_id: str) -> TrialContext:
+    return TrialContext(
+        experiment_id=experiment_id,
+        command=experiment.trial.command,
+        code_directory=None if options.address else str(experiment.trial.code_directory),
+        output_dir=str(output),
+        search_space=plan.search_space,
+        extra_parameters=dict(plan.extra_parameters),
+        max_trial_duration_s=plan.max_trial_duration_s,
+        gpu_number=plan.gpus_per_trial,
+        heartbeat_s=options.heartbeat_s,
+    )
+
+
+def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path) -> RunSummary:
+    from ray import tune
+
+    from nni2ray.runtime._build import build_scheduler, build_searcher
+    from nni2ray.runtime._callbacks import Recorder, RunStopper
+    from nni2ray.runtime._trainable import NniTrial
+
+    experiment_id = new_experiment_id()
+    context = _context(experiment, plan, options, output, experiment_id)
+    stopper = RunStopper(plan.time_budget_s)
+    recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
+    trainable = tune.with_resources(
+        tune.with_parameters(NniTrial, context=context),
+        {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},
+    )
+    tuner = tune.Tuner(
+        trainable,
+        param_space={},
+        tune_config=tune.TuneConfig(
+            search_alg=build_searcher(plan, experiment),
+            scheduler=build_scheduler(plan),
+            metric=plan.metric,
+            mode=plan.mode,
+            num_samples=plan.num_samples,
+            max_concurrent_trials=plan.max_concurrent_trials,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(output),
+            stop=stopper,
+            callbacks=[recorder],
+            verbose=0,
+            failure_config=tune.FailureConfig(max_failures=0),
+        ),
+    )
+    meta = {"experimentId": experiment_id, "config": str(experiment.config_file),
+            "plan": describe(plan), "startTime": time.time(), "status": "RUNNING"}
+    write_json(output / "experiment.json", meta)
+    start = time.monotonic()
+    with _sigint_to(stopper):
+        tuner.fit()
+    records = list(recorder.records.values())
+    write_exports(output, records)
+    meta.update(endTime=time.time(), status="INTERRUPTED" if stopper.interrupted else "DONE")
+    write_json(output / "experiment.json", meta)
+    return RunSummary(output, experiment_id, records, rank(records, plan.mode),
+                      stopper.interrupted, time.monotonic() - start)
+
+
+class _sigint_to:
+    """While active, the first Ctrl-C asks the run to stop cleanly; a second one aborts."""
+
+    def __init__(self, stopper: Any) -> None:
+        self._stopper = stopper
+        self._previous: Any = None
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._stopper.interrupted:
+            raise KeyboardInterrupt
+        self._stopper.interrupted = True
+        print("nni2ray: stopping: ending every running trial (Ctrl-C again to abort)",
+              file=sys.stderr)

@@ -1,0 +1,131 @@
+"""Per-trial records and the nnictl-style exports, written by the driver as trials run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nni2ray.runtime._trial_run import FINAL
+
+RUNNING = "RUNNING"
+
+
+@dataclass
+class TrialRecord:
+    """What nni2ray keeps of one trial; ``trial.json`` in the trial's folder."""
+
+    trial_id: str
+    sequence: int
+    parameters: Any
+    status: str = RUNNING
+    start_time: float = field(default_factory=time.time)
+    end_time: float | None = None
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    exit_code: int | None = None
+    end_reason: str | None = None
+    protocol_errors: list[str] = field(default_factory=list)
+
+    @property
+    def final(self) -> Any:
+        """The last final result reported (NNI's tuners see every final; the last wins)."""
+        finals = [m["value"] for m in self.metrics if m["type"] == FINAL]
+        return finals[-1] if finals else None
+
+    @property
+    def final_scalar(self) -> float | None:
+        value = self.final
+        if isinstance(value, dict):
+            value = value.get("default")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value) if math.isfinite(value) else None
+
+    @property
+    def intermediate(self) -> list[Any]:
+        return [m["value"] for m in self.metrics if m["type"] != FINAL]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trialJobId": self.trial_id,
+            "sequence": self.sequence,
+            "status": self.status,
+            "parameter": self.parameters,
+            "value": self.final,
+            # As `nnictl experiment export --intermediate`: every metric row in the order
+            # it was reported, final rows included.
+            "intermediate": [m["value"] for m in self.metrics],
+            "startTime": self.start_time,
+            "endTime": self.end_time,
+            "exitCode": self.exit_code,
+            "endReason": self.end_reason,
+            "protocolErrors": self.protocol_errors,
+        }
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (a reader never sees half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, allow_nan=True, default=str))
+    os.replace(tmp, path)
+
+
+def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
+    with open(trial_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row, allow_nan=True) + "\n")
+
+
+def rank(records: list[TrialRecord], mode: str) -> list[TrialRecord]:
+    """Trials with a finite final result, best first."""
+    scored = [r for r in records if r.final_scalar is not None]
+    return sorted(scored, key=lambda r: r.final_scalar or 0.0, reverse=(mode == "max"))
+
+
+def write_exports(output: Path, records: list[TrialRecord]) -> None:
+    """Write ``export.json`` and ``export.csv`` for every trial, whatever its status."""
+    ordered = sorted(records, key=lambda r: (r.sequence, r.trial_id))
+    write_json(output / "export.json", [r.to_json() for r in ordered])
+    _write_csv(output / "export.csv", ordered)
+
+
+def _write_csv(path: Path, records: list[TrialRecord]) -> None:
+    param_keys: list[str] = []
+    metric_keys: list[str] = []
+    rows = []
+    for record in records:
+        params = record.parameters if isinstance(record.parameters, dict) else {
+            "parameters": record.parameters
+        }
+        final = record.final
+        metrics = final if isinstance(final, dict) else {"reward": final}
+        _extend(param_keys, params)
+        _extend(metric_keys, metrics)
+        rows.append((record, params, metrics))
+    header = ["trialJobId", "sequence", "status", *param_keys, *metric_keys]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for record, params, metrics in rows:
+            row = [record.trial_id, record.sequence, record.status]
+            row += [_cell(params.get(k)) for k in param_keys]
+            row += [_cell(metrics.get(k)) for k in metric_keys]
+            writer.writerow(row)
+
+
+def _extend(keys: list[str], mapping: dict[str, Any]) -> None:
+    for key in mapping:
+        if key not in keys:
+            keys.append(key)
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, allow_nan=True)
+    return value

@@ -1,0 +1,64 @@
+"""The Ray Tune trainable that runs one unchanged NNI trial command per trial."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ray
+from ray import tune
+
+from nni2ray.runtime._context import TrialContext
+from nni2ray.runtime._launch import prepare_trial
+from nni2ray.runtime._trial_run import TrialRun
+
+
+class NniTrial(tune.Trainable):
+    """Class-API trainable: ``setup``/``reset_config`` start the trial command, ``step``
+    returns its next result, ``cleanup`` ends its process tree.
+
+    The class API is used (not a function trainable) because ``cleanup`` and
+    ``reset_config`` run in the actor's main thread before it exits or is reused, so the
+    trial's process tree is always ended (reference: ray-tune.md section 3).
+    """
+
+    _run: TrialRun | None = None
+
+    def setup(self, config: dict[str, Any], context: TrialContext | None = None) -> None:
+        if context is None:
+            raise ValueError("NniTrial needs a TrialContext (use tune.with_parameters)")
+        self._context = context
+        self._start(config)
+
+    def _start(self, config: dict[str, Any]) -> None:
+        gpu_ids = [str(g) for g in ray.get_gpu_ids()] if self._context.gpu_number else None
+        spec = prepare_trial(self._context, config, self.trial_id, gpu_ids)
+        self._run = TrialRun(
+            spec,
+            max_duration_s=self._context.max_trial_duration_s,
+            heartbeat_s=self._context.heartbeat_s,
+        )
+
+    def step(self) -> dict[str, Any]:
+        assert self._run is not None
+        return self._run.next_result()
+
+    def end_trial_process(self) -> None:
+        """Called by the driver when a scheduler stops this trial: end it now."""
+        if self._run is not None:
+            self._run.stop()
+
+    def reset_config(self, new_config: dict[str, Any]) -> bool:
+        self.end_trial_process()
+        self._start(new_config)
+        return True
+
+    def cleanup(self) -> None:
+        self.end_trial_process()
+
+    def save_checkpoint(self, checkpoint_dir: str) -> None:
+        # An NNI trial is an opaque process: there is no state to save. Tune requires the
+        # method, and returning None records no checkpoint.
+        return None
+
+    def load_checkpoint(self, checkpoint: Any) -> None:
+        return None

@@ -1,0 +1,115 @@
+"""Turn one running trial process into the sequence of results Tune sees (no Ray import).
+
+Result keys: ``default`` (the tuned number, when the metric has one), ``nni_type``
+(``PERIODICAL``, ``FINAL``, ``END`` or ``HEARTBEAT``), ``nni_sequence``, ``nni_step`` (the
+number of intermediate results so far, the schedulers' time axis), ``nni_value`` (the metric
+exactly as reported) and, on the last result, ``done``, ``nni_status`` and ``nni_exit_code``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from typing import Any
+
+from nni2ray.runtime._process import LaunchSpec, TrialProcess
+from nni2ray.runtime._shim.nni import _wire
+
+HEARTBEAT = "HEARTBEAT"
+END = "END"
+PERIODICAL = _wire.PERIODICAL
+FINAL = _wire.FINAL
+
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+EARLY_STOPPED = "EARLY_STOPPED"
+USER_CANCELED = "USER_CANCELED"
+
+
+class TrialRun:
+    """One trial: its process plus the bookkeeping that orders its results.
+
+    A final result is held back until the process exits (NNI lets a trial go on working
+    after ``report_final_result``), so that it is the trial's last result. While nothing
+    arrives, a heartbeat result is returned every ``heartbeat_s`` so that Tune can deliver
+    a stop to the actor.
+    """
+
+    def __init__(
+        self, spec: LaunchSpec, *, max_duration_s: float | None, heartbeat_s: float = 2.0
+    ) -> None:
+        self.process = TrialProcess(spec)
+        start = time.monotonic()
+        self._deadline = start + max_duration_s if max_duration_s else math.inf
+        self._heartbeat_s = heartbeat_s
+        self._pending_final: dict[str, Any] | None = None
+        self._out: deque[dict[str, Any]] = deque()
+        self._periodical = 0
+        self.end_result: dict[str, Any] | None = None
+
+    def next_result(self) -> dict[str, Any]:
+        """Block until the next result for Tune is ready and return it."""
+        heartbeat_at = time.monotonic() + self._heartbeat_s
+        while True:
+            if self._out:
+                return self._out.popleft()
+            if self.end_result is not None:
+                return dict(self.end_result)
+            if self.process.finished():
+                return self._end(self._exit_status())
+            now = time.monotonic()
+            if now >= self._deadline:
+                self.process.kill_tree()
+                return self._end(EARLY_STOPPED, reason="maxTrialDuration")
+            wait = min(heartbeat_at, self._deadline) - now
+            if now >= heartbeat_at:
+                return {"nni_type": HEARTBEAT, "nni_step": self._periodical}
+            message = self.process.next_message(wait)
+            if message is not None:
+                self._accept(message)
+
+    def stop(self) -> None:
+        """End the trial's whole process tree (early stop, reuse, shutdown)."""
+        self.process.kill_tree()
+
+    def _accept(self, message: dict[str, Any]) -> None:
+        if message["type"] == _wire.PERIODICAL:
+            self._periodical += 1
+            self._flush_final()
+            self._out.append(self._metric_result(message))
+        else:
+            self._flush_final()
+            self._pending_final = self._metric_result(message)
+
+    def _flush_final(self) -> None:
+        if self._pending_final is not None:
+            self._out.append(self._pending_final)
+            self._pending_final = None
+
+    def _metric_result(self, message: dict[str, Any]) -> dict[str, Any]:
+        value = message.get("value")
+        result: dict[str, Any] = {
+            "nni_type": message["type"],
+            "nni_sequence": message["sequence"],
+            "nni_step": self._periodical,
+            "nni_value": value,
+        }
+        scalar = _wire.scalar_of(value)
+        if scalar is not None:
+            result["default"] = scalar
+        return result
+
+    def _exit_status(self) -> str:
+        return SUCCEEDED if self.process.returncode == 0 else FAILED
+
+    def _end(self, status: str, reason: str | None = None) -> dict[str, Any]:
+        result = self._pending_final or {"nni_type": END, "nni_step": self._periodical}
+        self._pending_final = None
+        result = dict(result, done=True, nni_status=status, nni_exit_code=self.process.returncode)
+        if reason:
+            result["nni_end_reason"] = reason
+        if self.process.protocol_errors:
+            result["nni_protocol_errors"] = list(self.process.protocol_errors)
+        self.end_result = result
+        return dict(result)

@@ -1,0 +1,164 @@
+"""Stage 2: translate an NNI :class:`Experiment` into a :class:`TunePlan` (plain data, no Ray)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nni2ray.errors import UnsupportedError
+from nni2ray.experiment.model import Experiment
+from nni2ray.notes import Note, Severity
+from nni2ray.translate._assessors import (
+    ASSESSORS,
+    SCHEDULER_CHOICES,
+    assessor_to_scheduler,
+    scheduler_from_flag,
+)
+from nni2ray.translate._tuners import DEFAULT_MODES, TUNERS, canonical_key, tuner_to_searcher
+from nni2ray.translate.plan import Mode, SchedulerCall, SearcherCall, TunePlan
+
+__all__ = [
+    "ASSESSORS",
+    "SCHEDULER_CHOICES",
+    "TUNERS",
+    "SchedulerCall",
+    "SearcherCall",
+    "TunePlan",
+    "translate",
+]
+
+
+def translate(
+    experiment: Experiment,
+    *,
+    max_trials: int | None = None,
+    concurrency: int | None = None,
+    max_duration: int | None = None,
+    scheduler: str | None = None,
+    gpus_per_trial: float | None = None,
+    seed: int | None = None,
+) -> TunePlan:
+    """Map an experiment (and command-line overrides) onto Ray Tune.
+
+    Args:
+        experiment: the loaded NNI experiment.
+        max_trials, concurrency, max_duration, gpus_per_trial: override the config's limits.
+        scheduler: ``asha``, ``median``, ``hyperband`` or ``none``; overrides the assessor.
+        seed: seeds the searcher (overrides ``classArgs.seed``).
+
+    Raises:
+        UnsupportedError: for anything with no Ray Tune equivalent (annotation, NAS or
+            custom algorithms, grid search over continuous parameters).
+    """
+    if experiment.use_annotation:
+        raise UnsupportedError(
+            "NNI annotation experiments cannot run on Ray Tune",
+            file=experiment.config_file,
+            field="useAnnotation",
+            hint="write the search space to a search_space.json and call nni.get_next_parameter()",
+        )
+    tuning = tuner_to_searcher(experiment.tuner, experiment)
+    mode, mode_notes = _resolve_mode(experiment)
+    notes: list[Note] = list(experiment.notes) + list(tuning.notes) + list(mode_notes)
+    sched, sched_notes = _pick_scheduler(experiment, tuning.scheduler, scheduler, mode)
+    notes += sched_notes
+    searcher = _with_seed(tuning.searcher, seed)
+    limits = experiment.limits
+    gpus, gpu_notes = _gpus(experiment, gpus_per_trial)
+    return TunePlan(
+        name=_folder_name(experiment),
+        mode=mode,
+        search_space=experiment.raw_search_space,
+        searcher=searcher,
+        scheduler=sched,
+        num_samples=max_trials or limits.max_trial_number or -1,
+        max_concurrent_trials=concurrency or limits.concurrency,
+        time_budget_s=max_duration or limits.max_experiment_duration,
+        max_trial_duration_s=limits.max_trial_duration,
+        gpus_per_trial=gpus,
+        extra_parameters=dict(tuning.extra_parameters),
+        notes=tuple(notes + gpu_notes),
+    )
+
+
+def _resolve_mode(exp: Experiment) -> tuple[Mode, tuple[Note, ...]]:
+    # NNI defaults differ per algorithm: TPE and Anneal minimize, most others maximize,
+    # Random/GridSearch/Batch ignore it. An explicit optimize_mode always wins.
+    explicit = exp.tuner.optimize_mode or (exp.assessor.optimize_mode if exp.assessor else None)
+    if explicit:
+        return ("max" if explicit == "maximize" else "min"), ()
+    default = DEFAULT_MODES.get(canonical_key(exp.tuner.name or ""))
+    if default:
+        return ("max" if default == "maximize" else "min"), ()
+    note = Note(
+        Severity.WARNING,
+        "optimize_mode is not set; nni2ray ranks trials by maximizing the metric",
+        file=exp.config_file,
+        field="tuner.classArgs.optimize_mode",
+    )
+    return "max", (note,)
+
+
+def _pick_scheduler(
+    exp: Experiment, advisor_scheduler: SchedulerCall | None, flag: str | None, mode: Mode
+) -> tuple[SchedulerCall, tuple[Note, ...]]:
+    if flag is not None:
+        return scheduler_from_flag(flag, mode), ()
+    if advisor_scheduler is not None:
+        notes: tuple[Note, ...] = ()
+        if exp.assessor is not None:
+            notes = (
+                Note(
+                    Severity.IGNORED,
+                    "an advisor replaces the assessor, as in NNI",
+                    file=exp.config_file,
+                    field="assessor",
+                ),
+            )
+        return advisor_scheduler, notes
+    return assessor_to_scheduler(exp.assessor, exp)
+
+
+def _with_seed(call: SearcherCall, seed: int | None) -> SearcherCall:
+    if seed is None:
+        return call
+    key = "random_state_seed" if call.kind == "hyperopt" else "seed"
+    return SearcherCall(call.kind, call.nni_name, dict(call.kwargs, **{key: seed}), call.exact)
+
+
+def _gpus(exp: Experiment, override: float | None) -> tuple[float | None, list[Note]]:
+    if override is not None:
+        return override, []
+    gpus = exp.trial.gpu_number
+    if gpus and exp.max_trial_number_per_gpu > 1:
+        # NNI 3.0 local: a trial's demand is trialGpuNumber / maxTrialNumberPerGpu.
+        share = gpus / exp.max_trial_number_per_gpu
+        text = f"maxTrialNumberPerGpu={exp.max_trial_number_per_gpu}: each trial asks Ray for {share:g} GPU"
+        return share, [Note(Severity.EXACT, text, file=exp.config_file, field="trainingService")]
+    return gpus, []
+
+
+def _folder_name(exp: Experiment) -> str:
+    raw = exp.name or exp.config_file.parent.name or "experiment"
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", raw).strip("._") or "experiment"
+    return cleaned[:64]
+
+
+def describe(plan: TunePlan) -> dict[str, Any]:
+    """The plan as plain JSON data (for ``experiment.json`` and reports)."""
+    return {
+        "name": plan.name,
+        "metric": plan.metric,
+        "mode": plan.mode,
+        "searcher": {"kind": plan.searcher.kind, "nni": plan.searcher.nni_name,
+                     "kwargs": plan.searcher.kwargs, "exact": plan.searcher.exact},
+        "scheduler": {"kind": plan.scheduler.kind, "nni": plan.scheduler.nni_name,
+                      "kwargs": plan.scheduler.kwargs, "exact": plan.scheduler.exact},
+        "num_samples": plan.num_samples,
+        "max_concurrent_trials": plan.max_concurrent_trials,
+        "time_budget_s": plan.time_budget_s,
+        "max_trial_duration_s": plan.max_trial_duration_s,
+        "gpus_per_trial": plan.gpus_per_trial,
+        "extra_parameters": plan.extra_parameters,
+        "notes": [{"severity": n.severity.value, "text": str(n)} for n in plan.notes],
+    }

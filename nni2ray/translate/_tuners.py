@@ -1,0 +1,232 @@
+"""TUNERS: each NNI tuner or advisor name mapped to the Tune searcher that stands in for it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from nni2ray.errors import UnsupportedError
+from nni2ray.experiment.model import AlgorithmSpec, Experiment
+from nni2ray.notes import Note, Severity
+from nni2ray.translate.plan import SchedulerCall, SearcherCall
+
+
+@dataclass(frozen=True)
+class TunerMapping:
+    """What one NNI tuner becomes.
+
+    ``scheduler`` is set only for advisors (Hyperband, BOHB), which replace the assessor;
+    ``extra_parameters`` are added to every trial's parameters (``TRIAL_BUDGET``).
+    """
+
+    searcher: SearcherCall
+    notes: tuple[Note, ...] = ()
+    scheduler: SchedulerCall | None = None
+    extra_parameters: tuple[tuple[str, Any], ...] = ()
+
+
+Builder = Callable[[AlgorithmSpec, Experiment], TunerMapping]
+
+#: Default optimize_mode of each NNI algorithm (reference 5.2); Random/Grid/Batch ignore it.
+DEFAULT_MODES: dict[str, str | None] = {
+    "tpe": "minimize",
+    "tpe_legacy": "minimize",
+    "anneal": "minimize",
+    "random": None,
+    "gridsearch": None,
+    "batch": None,
+    "evolution": "maximize",
+    "smac": "maximize",
+    "metis": "maximize",
+    "gp": "maximize",
+    "dngo": "maximize",
+    "pbt": "maximize",
+    "hyperband": "maximize",
+    "bohb": "maximize",
+}
+
+
+def _note(spec: AlgorithmSpec, exp: Experiment, severity: Severity, text: str) -> Note:
+    return Note(severity, text, file=exp.config_file, field=f"{spec.role}.name")
+
+
+def _seed(spec: AlgorithmSpec) -> int | None:
+    seed = spec.class_args.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def _random(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    call = SearcherCall("random", spec.name or "Random", {"seed": _seed(spec)}, exact=True)
+    return TunerMapping(call)
+
+
+def _hyperopt(algo: str, substitute_for: str | None = None) -> Builder:
+    def build(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+        kwargs: dict[str, Any] = {"algo": algo, "random_state_seed": _seed(spec)}
+        tpe_args = spec.class_args.get("tpe_args") or {}
+        if isinstance(tpe_args, dict):
+            if isinstance(tpe_args.get("n_startup_jobs"), int):
+                kwargs["n_initial_points"] = tpe_args["n_startup_jobs"]
+            if isinstance(tpe_args.get("gamma"), (int, float)):
+                kwargs["gamma"] = float(tpe_args["gamma"])
+        name = spec.name or "TPE"
+        if substitute_for:
+            text = (
+                f"{name} has no Ray Tune equivalent; nni2ray uses {substitute_for} "
+                "(hyperopt's TPE, a model-based search) instead"
+            )
+            note = _note(spec, exp, Severity.APPROXIMATED, text)
+        else:
+            text = (
+                f"{name} runs as Ray Tune's HyperOptSearch ({algo}); it models the same "
+                "search space but has no constant liar or linear forgetting"
+            )
+            note = _note(spec, exp, Severity.APPROXIMATED, text)
+        return TunerMapping(SearcherCall("hyperopt", name, kwargs), (note,))
+
+    return build
+
+
+def _grid(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    from nni2ray.translate import nni_space
+
+    if exp.raw_search_space is not None and not nni_space.is_finite(exp.raw_search_space):
+        raise UnsupportedError(
+            "GridSearch over continuous parameters refines its grid forever in NNI; "
+            "nni2ray only enumerates finite spaces",
+            file=exp.config_file,
+            field=f"{spec.role}.name",
+            hint="make every parameter choice, randint or a q-type with finite bounds, "
+            "or use the Random or TPE tuner",
+        )
+    return TunerMapping(SearcherCall("grid", spec.name or "GridSearch", {}, exact=True))
+
+
+def _batch(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    space = exp.raw_search_space
+    ok = isinstance(space, dict) and len(space) == 1
+    entry = next(iter(space.values())) if ok else None
+    if not (isinstance(entry, dict) and entry.get("_type") == "choice"):
+        raise UnsupportedError(
+            "the Batch tuner needs exactly one search-space key of type choice whose "
+            "options are complete parameter dicts",
+            file=exp.search_space_file or exp.config_file,
+            field="searchSpace",
+            hint='write {"combine_params": {"_type": "choice", "_value": [{...}, ...]}}',
+        )
+    return TunerMapping(SearcherCall("batch", spec.name or "Batch", {}, exact=True))
+
+
+def _pbt(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    text = (
+        "PBT has no subprocess-friendly Ray Tune equivalent; nni2ray runs random search "
+        "with early stopping and gives each trial its own load/save_checkpoint_dir"
+    )
+    call = SearcherCall("random", spec.name or "PBT", {"seed": _seed(spec)})
+    return TunerMapping(
+        call,
+        (_note(spec, exp, Severity.APPROXIMATED, text),),
+        extra_parameters=(("__pbt_checkpoint_dirs__", True),),
+    )
+
+
+def _budget_schedule(spec: AlgorithmSpec, r_key: str, min_key: str | None) -> dict[str, Any]:
+    args = spec.class_args
+    eta = int(args.get("eta", 3))
+    max_budget = int(args.get(r_key, 60 if r_key == "R" else 3))
+    if min_key is None:
+        s_max = int(math.floor(math.log(max_budget) / math.log(eta) + 1e-9)) if max_budget > 1 else 0
+        min_budget = max(1, int(max_budget / eta**s_max))
+    else:
+        min_budget = max(1, int(args.get(min_key, 1)))
+    return {"max_t": max_budget, "reduction_factor": eta, "grace_period": min_budget}
+
+
+def _hyperband(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    schedule = _budget_schedule(spec, "R", None)
+    text = (
+        "Hyperband runs as random search with ASHA early stopping (max_t=R, "
+        "reduction_factor=eta); each trial gets TRIAL_BUDGET=R and ASHA stops weak trials "
+        "at rung boundaries instead of restarting promoted configs with a larger budget"
+    )
+    return TunerMapping(
+        SearcherCall("random", spec.name or "Hyperband", {"seed": _seed(spec)}),
+        (_note(spec, exp, Severity.APPROXIMATED, text),),
+        scheduler=SchedulerCall("asha", spec.name, schedule),
+        extra_parameters=(("TRIAL_BUDGET", schedule["max_t"]),),
+    )
+
+
+def _bohb(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    schedule = _budget_schedule(spec, "max_budget", "min_budget")
+    text = (
+        "BOHB runs as hyperopt's TPE with ASHA early stopping (max_t=max_budget, "
+        "grace_period=min_budget, reduction_factor=eta); each trial gets "
+        "TRIAL_BUDGET=max_budget"
+    )
+    kwargs = {"algo": "tpe", "random_state_seed": _seed(spec)}
+    return TunerMapping(
+        SearcherCall("hyperopt", spec.name or "BOHB", kwargs),
+        (_note(spec, exp, Severity.APPROXIMATED, text),),
+        scheduler=SchedulerCall("asha", spec.name, schedule),
+        extra_parameters=(("TRIAL_BUDGET", schedule["max_t"]),),
+    )
+
+
+#: NNI tuner/advisor name (lower case, aliases included) → builder.
+TUNERS: dict[str, Builder] = {
+    "tpe": _hyperopt("tpe"),
+    "tpe_legacy": _hyperopt("tpe"),
+    "anneal": _hyperopt("anneal"),
+    "random": _random,
+    "gridsearch": _grid,
+    "batch": _batch,
+    "batchtuner": _batch,
+    "evolution": _hyperopt("tpe", "HyperOptSearch"),
+    "smac": _hyperopt("tpe", "HyperOptSearch"),
+    "metis": _hyperopt("tpe", "HyperOptSearch"),
+    "metistuner": _hyperopt("tpe", "HyperOptSearch"),
+    "gp": _hyperopt("tpe", "HyperOptSearch"),
+    "gptuner": _hyperopt("tpe", "HyperOptSearch"),
+    "dngo": _hyperopt("tpe", "HyperOptSearch"),
+    "dngotuner": _hyperopt("tpe", "HyperOptSearch"),
+    "pbt": _pbt,
+    "pbttuner": _pbt,
+    "hyperband": _hyperband,
+    "bohb": _bohb,
+}
+
+_ALIASES = {"batchtuner": "batch", "metistuner": "metis", "gptuner": "gp", "dngotuner": "dngo",
+            "pbttuner": "pbt"}
+
+
+def canonical_key(name: str) -> str:
+    key = name.lower()
+    return _ALIASES.get(key, key)
+
+
+def tuner_to_searcher(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    """Map the experiment's tuner (or advisor) to a Tune searcher.
+
+    Raises:
+        UnsupportedError: for tuners with no Ray Tune stand-in (NAS tuners, custom tuners).
+    """
+    if spec.is_custom:
+        raise UnsupportedError(
+            f"custom {spec.role} {spec.class_name} cannot run on Ray Tune yet",
+            file=exp.config_file,
+            field=f"{spec.role}.className",
+            hint="use a built-in tuner such as TPE or Random for now",
+        )
+    builder = TUNERS.get((spec.name or "").lower())
+    if builder is None:
+        supported = ", ".join(sorted({canonical_key(k) for k in TUNERS}))
+        raise UnsupportedError(
+            f"{spec.name!r} has no Ray Tune equivalent",
+            file=exp.config_file,
+            field=f"{spec.role}.name",
+            hint=f"supported: {supported}",
+        )
+    return builder(spec, exp)
