@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,51 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run the test from the repository root, so displayed paths are stable."""
     monkeypatch.chdir(REPO)
     return REPO
+
+
+#: A small valid search space, as a search_space.json text.
+SEARCH_SPACE_JSON = (
+    '{"lr": {"_type": "loguniform", "_value": [1e-4, 0.1]},\n'
+    ' "bs": {"_type": "choice", "_value": [16, 32]}}\n'
+)
+
+#: A small valid v2 config using SEARCH_SPACE_JSON.
+CONFIG_V2 = """\
+experimentName: demo
+searchSpaceFile: search_space.json
+trialCommand: python3 main.py
+trialCodeDirectory: .
+trialConcurrency: 2
+maxTrialNumber: 10
+maxExperimentDuration: 1h
+tuner:
+  name: TPE
+  classArgs:
+    optimize_mode: maximize
+trainingService:
+  platform: local
+"""
+
+
+@pytest.fixture
+def make_experiment(tmp_path: Path) -> Callable[..., Path]:
+    """Write an experiment folder: ``make_experiment(config_text, space_text=..., **files)``."""
+
+    def make(config: str = CONFIG_V2, space: str | None = SEARCH_SPACE_JSON, **files: str) -> Path:
+        folder = tmp_path / "exp"
+        folder.mkdir(exist_ok=True)
+        (folder / "config.yml").write_text(config)
+        if space is not None:
+            (folder / "search_space.json").write_text(space)
+        for name, text in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def config_v2() -> str:
+    """The text of a small valid v2 config (see ``make_experiment``)."""
+    return CONFIG_V2

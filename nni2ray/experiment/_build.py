@@ -70,7 +70,12 @@ def _trial(
     if command_key in ctx.bad or dir_key in ctx.bad:
         return None
     if command is None or not command.strip():
-        ctx.error(command_key, "is required", "e.g. trialCommand: python3 main.py")
+        example = (
+            "trial: {command: python3 main.py}"
+            if ctx.version == "v1"
+            else "trialCommand: python3 main.py"
+        )
+        ctx.error(command_key, "is required", f"e.g. {example}")
         return None
     code_dir = resolve_path(directory if directory is not None else ".", ctx.base_dir)
     if not code_dir.is_dir():
