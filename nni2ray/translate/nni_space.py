@@ -200,8 +200,12 @@ def _match(options: list[Any], value: Any) -> Any:
     for option in options:
         if type(option) is type(value) and option == value:
             return option
-    for option in options:  # numpy scalars, or searchers that turn categories into strings
-        if option == value or str(option) == str(value):
+    is_bool = type(value).__name__ in ("bool", "bool_")  # numpy's bool_ too; 1 == True
+    for option in options:  # numpy scalars
+        if option == value and isinstance(option, bool) == is_bool:
+            return option
+    for option in options:  # searchers that turn categories into strings (ZOOpt, HEBO)
+        if str(option) == str(value):
             return option
     raise ValueError(f"{value!r} is not one of the choice options {options!r}")
 
