@@ -281,8 +281,10 @@ def _encode_number(kind: str, v: list[float], value: Any) -> Any:
         return next((c for c in candidates if _DECODERS[kind](v, c) == x), candidates[0])
     if kind in ("normal", "qnormal"):
         return x
-    if x > 0:
-        return math.log(x)
+    if x > 0:  # exp(log(x)) can miss x by one ulp; a neighbouring latent may hit it exactly
+        y = math.log(x)
+        nearby = (y, math.nextafter(y, math.inf), math.nextafter(y, -math.inf))
+        return next((z for z in nearby if _exp(z) == x), y)
     if kind == "qlognormal":  # 0 comes from exp(y) < q / 2
         return math.log(v[2] / 4)
     raise ValueError(f"{kind} values are > 0 (got {value!r})")

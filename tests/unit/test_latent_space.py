@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import random
 import sys
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from scipy import stats
 from test_sampling_reference import P_MIN, SEED, Case, N, case_params, check_distribution
 
+from nni2ray.experiment._search_space import parse_search_space
+from nni2ray.experiment.sampling import sample
 from nni2ray.translate import nni_space
 from nni2ray.translate._search_space import search_space_to_json, search_space_to_param_space
 
@@ -289,3 +292,16 @@ def test_nni_space_imports_only_the_standard_library() -> None:
 def test_decode_of_infinite_exp_does_not_raise() -> None:
     space_json = search_space_to_json({"p": {"_type": "lognormal", "_value": [0, 1]}})
     assert nni_space.decode(space_json, {"p": 1e4})["p"] == math.inf
+
+
+@pytest.mark.parametrize("case", case_params())
+def test_nni_samples_survive_encode_decode_exactly(case: Case) -> None:
+    # The runtime draws NNI-exact values with sampling.py and hands searchers their latent
+    # form; the trial must then receive the very same value, type included.
+    space = parse_search_space({"x": case.spec}, file=None)
+    space_json = search_space_to_json(space)
+    rng = random.Random(SEED)
+    for _ in range(500):
+        params = sample(space, rng)
+        back = nni_space.decode(space_json, nni_space.encode(space_json, params))
+        assert back == params and type(back["x"]) is type(params["x"])
