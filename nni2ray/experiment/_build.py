@@ -94,7 +94,7 @@ def _limits(config: dict[str, Any], ctx: Context) -> Limits | None:
         ctx.note(("maxTrialDuration",), Severity.WARNING, message)
     if ("trialConcurrency",) in ctx.bad:
         return None
-    max_trials = config.get("maxTrialNumber")
+    max_trials = None if ("maxTrialNumber",) in ctx.bad else config.get("maxTrialNumber")
     return Limits(
         concurrency=int(config["trialConcurrency"]),
         max_trial_number=int(max_trials) if max_trials is not None else None,
@@ -144,7 +144,7 @@ def _platform(config: dict[str, Any], ctx: Context) -> str:
         message = "no trainingService; using platform local (NNI requires it)"
         ctx.note(("trainingService",), Severity.WARNING, message)
         return "local"
-    if ("trainingService",) in ctx.bad or ("trainingService", "platform") in ctx.bad:
+    if any(bad[:1] == ("trainingService",) for bad in ctx.bad):
         return "local"
     if isinstance(service, list):
         names = ", ".join(str(item.get("platform")) for item in service)

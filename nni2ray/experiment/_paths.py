@@ -15,13 +15,20 @@ def resolve_path(raw: str, base_dir: Path) -> Path:
     expanded = os.path.expanduser(raw)
     if not os.path.isabs(expanded):
         expanded = expanded.replace("\\", "/")
-    return Path(os.path.realpath(base_dir / expanded))
+    return _real(base_dir / expanded)
+
+
+def _real(path: Path | str) -> Path:
+    try:
+        return Path(os.path.realpath(path))
+    except ValueError:  # an embedded NUL byte: no such file, keep it as written
+        return Path(os.path.abspath(path))
 
 
 def display_path(path: Path | str) -> str:
     """Relative to the current directory when the path is under it, else absolute."""
-    absolute = Path(os.path.realpath(path))
+    absolute = _real(path)
     try:
-        return absolute.relative_to(Path(os.path.realpath(Path.cwd()))).as_posix() or "."
+        return absolute.relative_to(_real(Path.cwd())).as_posix() or "."
     except ValueError:
         return str(absolute)

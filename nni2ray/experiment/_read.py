@@ -38,20 +38,26 @@ def read_yaml(path: Path, display: str) -> Document:
         ConfigError: the file cannot be read or is not valid YAML.
     """
     text = _read_text(path, display)
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        node, data = _compose_and_construct(text)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, display) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML ({exc})", file=display) from None
-    finally:
-        loader.dispose()
+    except yaml.YAMLError as exc:  # e.g. a control character in the text
+        message = f"not valid YAML ({str(exc).splitlines()[0]})"
+        raise ConfigError(message, file=display, hint="remove the special character") from None
     lines: dict[DocPath, int] = {}
     if node is not None:
         _collect_lines(node, (), lines)
     return Document(data, lines)
+
+
+def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
 
 
 def read_json_or_yaml(path: Path, display: str) -> Document:
