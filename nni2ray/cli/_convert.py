@@ -1,0 +1,58 @@
+"""``nni2ray convert``: rewrite an NNI experiment's trial code into a Ray Tune project."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "convert",
+        help="rewrite the trial code into native Ray Tune code plus a launcher",
+        description="Copy the trial code directory to OUT with NNI calls rewritten, and write "
+        "OUT/tune_experiment.py and OUT/MIGRATION.md.",
+    )
+    parser.add_argument("path", type=Path, help="NNI experiment folder or config file")
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
+    parser.add_argument("--config", default=None, metavar="NAME", help="config file to use")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if any file would change"
+    )
+    parser.add_argument("--diff", action="store_true", help="print a diff of the trial code")
+    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.set_defaults(handler=_cmd_convert)
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from nni2ray.convert._result import Converted, Failed, Skipped, Unchanged
+    from nni2ray.convert._tree import plan_tree, write_tree
+
+    conversion = plan_tree(args.path, args.config)
+    if args.diff:
+        for result in conversion.changed:
+            before = (conversion.code_dir / result.filename).read_text(encoding="utf-8")
+            diff = difflib.unified_diff(
+                before.splitlines(keepends=True),
+                result.code.splitlines(keepends=True),
+                f"a/{result.filename}",
+                f"b/{result.filename}",
+            )
+            sys.stdout.writelines(diff)
+    notes = [note for result in conversion.results for note in result.notes]
+    for note in notes:
+        print(f"nni2ray: warning: {note}", file=sys.stderr)
+    if conversion.refusal:
+        print(f"nni2ray: warning: no launcher written: {conversion.refusal}", file=sys.stderr)
+    if not args.check:
+        write_tree(conversion, args.output, force=args.force)
+    counts = {
+        kind.__name__.lower(): sum(isinstance(r, kind) for r in conversion.results)
+        for kind in (Converted, Unchanged, Skipped, Failed)
+    }
+    summary = ", ".join(f"{name} {count}" for name, count in counts.items())
+    print(f"{summary}, warnings {len(notes)}", file=sys.stderr)
+    return 1 if args.check and conversion.changed else 0
