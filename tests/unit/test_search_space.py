@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nni2ray.errors import Problem, SearchSpaceError
 from nni2ray.experiment._search_space import parse_search_space
-from nni2ray.experiment.model import NestedOption, Parameter, SearchSpace
+from nni2ray.experiment.model import PARAMETER_TYPES, NestedOption, Parameter, SearchSpace
 
 
 def spec(kind: str, *value: Any) -> dict[str, Any]:
@@ -371,3 +373,34 @@ def test_uniform_third_value_hint_names_the_q_type() -> None:
         caught.value.hint
         == "NNI ignores a third value for uniform; remove it, or use quniform for steps of q"
     )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_specs = st.fixed_dictionaries(
+    {"_type": st.sampled_from([*PARAMETER_TYPES, "gauss"]), "_value": st.lists(_json, max_size=4)}
+)
+_nested = st.fixed_dictionaries(
+    {
+        "_type": st.just("choice"),
+        "_value": st.lists(
+            st.fixed_dictionaries({"_name": _json}, optional={"x": _specs | _json}), max_size=3
+        ),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), _specs | _nested | _json, max_size=4) | _json)
+def test_parse_never_fails_with_anything_but_search_space_error(raw: Any) -> None:
+    try:
+        space = parse_search_space(raw, file="s.json")
+    except SearchSpaceError as error:
+        assert all(problem.file == "s.json" and problem.message for problem in error.problems)
+    else:
+        assert space.names == tuple(str(name) for name in raw)
