@@ -91,44 +91,55 @@ def _dispatch(
     ctx: Context,
 ) -> None:
     path = (*key, field.name)
-    if field.kind == "drop":
+    if field.kind in ("drop", "multiphase"):
         ctx.origins[path] = origin
-        ctx.note(path, Severity.IGNORED, "a v1 field that NNI no longer supports; ignored")
-    elif field.kind == "multiphase":
-        ctx.origins[path] = origin
-        if value:
-            hint = "remove multiPhase; nni2ray gives each trial one parameter set, like NNI 3.0"
-            ctx.error(path, f"multi-phase trials are not supported (got {show(value)})", hint)
+        _dropped(field, value, path, ctx)
     elif field.kind == "platform":
         _platform(out, value, origin, ctx)
-    elif field.kind in ("trial", "local") and isinstance(value, dict):
-        target, tkey = (out, ()) if field.kind == "trial" else (_service(out), ("trainingService",))
-        _fill(
-            target, value, rpath, tkey, TRIAL if field.kind == "trial" else LOCAL_CONFIG, doc, ctx
-        )
-    elif field.kind in ("trial", "local"):
-        ctx.origins[path] = origin
-        ctx.error(path, f"must be a mapping (got {value!r})", "indent its fields under it")
-    elif field.kind == "algorithm" and isinstance(value, dict):
+    elif field.kind in ("trial", "local", "algorithm"):
+        _section(out, field, value, rpath, path, origin, doc, ctx)
+    elif field.kind == "service":
+        _training_service(out, value, rpath, origin, doc, ctx)
+    elif key == () and field.name in V1_SERVICE_NAMES:
+        service_path = ("trainingService", field.name)
+        _set(_service(out), field.name, value, rpath, service_path, origin, doc, ctx)
+    else:
+        _set(out, field.name, value, rpath, path, origin, doc, ctx, alias=field.v1)
+
+
+def _dropped(field: Field, value: Any, path: Key, ctx: Context) -> None:
+    if field.kind == "drop":
+        ctx.note(path, Severity.IGNORED, "a v1 field that NNI no longer supports; ignored")
+    elif value:
+        hint = "remove multiPhase; nni2ray gives each trial one parameter set, like NNI 3.0"
+        ctx.error(path, f"multi-phase trials are not supported (got {show(value)})", hint)
+
+
+def _section(
+    out: dict[str, Any],
+    field: Field,
+    value: Any,
+    rpath: DocPath,
+    path: Key,
+    origin: Origin,
+    doc: Document,
+    ctx: Context,
+) -> None:
+    """``tuner``-like sections keep their place; v1 ``trial``/``localConfig`` are flattened."""
+    if field.kind == "algorithm" and isinstance(value, dict):
         section: dict[str, Any] = {}
         ctx.origins[path] = origin
         _fill(section, value, rpath, path, ALGORITHM, doc, ctx)
         out[field.name] = section
-    elif field.kind == "service":
-        _training_service(out, value, rpath, origin, doc, ctx)
-    elif key == () and field.name in V1_SERVICE_NAMES:
-        _set(
-            _service(out),
-            field.name,
-            value,
-            rpath,
-            ("trainingService", field.name),
-            origin,
-            doc,
-            ctx,
-        )
+    elif field.kind == "algorithm" or value is None:
+        _set(out, field.name, value, rpath, path, origin, doc, ctx)
+    elif not isinstance(value, dict):
+        ctx.origins[path] = origin
+        ctx.error(path, f"must be a mapping (got {show(value)})", "indent its fields under it")
+    elif field.kind == "trial":
+        _fill(out, value, rpath, (), TRIAL, doc, ctx)
     else:
-        _set(out, field.name, value, rpath, path, origin, doc, ctx, alias=field.v1)
+        _fill(_service(out), value, rpath, ("trainingService",), LOCAL_CONFIG, doc, ctx)
 
 
 V1_SERVICE_NAMES = frozenset(f.name for _, f in TOP.values() if f.kind == "raw" and f.v1)
