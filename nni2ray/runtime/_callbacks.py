@@ -58,7 +58,7 @@ class Recorder(Callback):
         self._stopper = stopper
         self._mode = mode
         self._quiet = quiet
-        self._stream = stream or sys.stdout
+        self._stream = stream  # None: sys.stdout at print time
         self._every_s = every_s
         self._start = time.monotonic()
         self._last_print = self._start
@@ -119,9 +119,15 @@ class Recorder(Callback):
         self._last_print = time.monotonic()
         if self._quiet:
             return
-        self._stream.write(progress_line(list(self.records.values()), self._mode,
-                                         time.monotonic() - self._start) + "\n")
-        self._stream.flush()
+        stream = self._stream or sys.stdout
+        stream.write(progress_line(list(self.records.values()), self._mode,
+                                   time.monotonic() - self._start) + "\n")
+        stream.flush()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its callbacks with the experiment state; a terminal stream is not
+        # picklable and means nothing after a restore.
+        return dict(self.__dict__, _stream=None)
 
 
 def progress_line(records: list[TrialRecord], mode: str, elapsed: float) -> str:

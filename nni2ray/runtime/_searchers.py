@@ -3,6 +3,7 @@ and a wrapper that gives any searcher NNI's deduplication and its end of a finit
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -38,14 +39,23 @@ class GridSearcher(Searcher):
     def __init__(self, space_json: dict[str, Any]) -> None:
         super().__init__()
         self._space = space_json
-        self._points: Iterator[dict[str, Any]] = nni_space.grid(space_json)
+        self._index = 0
+        self._points: Iterator[dict[str, Any]] | None = None
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str:
+        if self._points is None:  # after unpickling, continue where the grid stopped
+            self._points = itertools.islice(nni_space.grid(self._space), self._index, None)
         point = next(self._points, None)
-        return Searcher.FINISHED if point is None else nni_space.encode(self._space, point)
+        if point is None:
+            return Searcher.FINISHED
+        self._index += 1
+        return nni_space.encode(self._space, point)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         return None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__, _points=None)
 
 
 class BatchSearcher(Searcher):
@@ -54,17 +64,17 @@ class BatchSearcher(Searcher):
     def __init__(self, space_json: dict[str, Any]) -> None:
         super().__init__()
         (entry,) = space_json.values()
-        self._options: Iterator[Any] = iter(list(entry["_value"]))
+        self._options = list(entry["_value"])
+        self._index = 0
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str:
-        option = next(self._options, _DONE)
-        return Searcher.FINISHED if option is _DONE else {PARAMETERS_KEY: option}
+        if self._index >= len(self._options):
+            return Searcher.FINISHED
+        self._index += 1
+        return {PARAMETERS_KEY: self._options[self._index - 1]}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         return None
-
-
-_DONE = object()
 
 
 class NniSearch(Searcher):
@@ -131,6 +141,9 @@ class NniSearch(Searcher):
             self._inner.on_trial_complete(trial_id, {self.metric: value}, error=False)
         else:
             self._inner.on_trial_complete(trial_id, None, error=True)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return dict(self.__dict__, _fallback=None)  # a generator does not pickle
 
     def save(self, checkpoint_path: str) -> None:
         self._inner.save(checkpoint_path)
