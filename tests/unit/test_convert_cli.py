@@ -1,0 +1,95 @@
+"""`nni2ray convert` in-process: outputs, --check, --diff, --force, and located parse errors."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nni2ray.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "experiments"
+
+
+def _experiment(tmp_path: Path, name: str = "digits_sklearn_v2") -> Path:
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / name, folder)
+    return folder
+
+
+def test_convert_writes_code_launcher_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path)), "-o", str(out)]) == 0
+    for name in ("main.py", "tune_experiment.py", "nni_search_space.py"):
+        compile((out / name).read_text(), name, "exec")
+    assert "import nni" not in (out / "main.py").read_text()
+    tree = ast.parse((out / "tune_experiment.py").read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] in {"nni", "nni2ray"}}
+    assert "## Search space" in (out / "MIGRATION.md").read_text()
+
+
+def test_output_must_not_exist_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, out = _experiment(tmp_path), tmp_path / "out"
+    out.mkdir()
+    assert main(["convert", str(folder), "-o", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["convert", str(folder), "-o", str(out), "--force"]) == 0
+    assert (out / "tune_experiment.py").exists()
+
+
+def test_check_writes_nothing_and_exits_1_when_code_would_change(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path)), "-o", str(out), "--check"]) == 1
+    assert not out.exists()
+
+
+def test_check_exits_0_on_converted_code(tmp_path: Path) -> None:
+    folder, out = _experiment(tmp_path), tmp_path / "out"
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    shutil.copy(out / "main.py", folder / "main.py")
+    assert main(["convert", str(folder), "-o", str(tmp_path / "again"), "--check"]) == 0
+
+
+def test_diff_prints_a_unified_diff(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _experiment(tmp_path)
+    assert main(["convert", str(folder), "-o", str(tmp_path / "o"), "--check", "--diff"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("--- a/main.py\n+++ b/main.py\n")
+    assert "-import nni\n" in out
+
+
+def test_unparsable_trial_file_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _experiment(tmp_path)
+    (folder / "broken.py").write_text("import nni\n\ndef f(:\n    pass\n")
+    assert main(["convert", str(folder), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "nni2ray: error: broken.py:3: " in err and "col" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_packages_convert_as_a_whole(tmp_path: Path) -> None:
+    folder = _experiment(tmp_path)
+    package = folder / "helpers"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "report.py").write_text(
+        "import nni\n\ndef done(x):\n    nni.report_final_result(x)\n"
+    )
+    out = tmp_path / "out"
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    converted = (out / "helpers" / "report.py").read_text()
+    assert "tune.report(" in converted and "import nni" not in converted
+    assert (out / "helpers" / "__init__.py").read_text() == ""
