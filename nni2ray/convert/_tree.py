@@ -101,6 +101,12 @@ def _generate(
         generated[SPACE_MODULE] = nni_space_source()
     report = migration_report(experiment, plan, conversion.refusal, launch, conversion.results)
     generated[MIGRATION_NAME] = report
+    # Converting a converted project again regenerates nni2ray's own files.
+    conversion.results = [
+        result
+        for result in conversion.results
+        if result.filename not in generated or not _ours(conversion.code_dir / result.filename)
+    ]
     taken = {result.filename for result in conversion.results}.intersection(generated)
     if taken:
         raise OutputError(
@@ -108,6 +114,11 @@ def _generate(
             file=conversion.code_dir,
             hint="rename those files in the trial code directory",
         )
+
+
+def _ours(path: Path) -> bool:
+    head = path.read_text(encoding="utf-8", errors="replace")[:2000]
+    return any(mark in head for mark in ("Written by nni2ray", "# Migration report", "latent"))
 
 
 def write_tree(conversion: TreeConversion, out: Path, *, force: bool = False) -> None:

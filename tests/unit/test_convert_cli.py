@@ -93,3 +93,12 @@ def test_packages_convert_as_a_whole(tmp_path: Path) -> None:
     converted = (out / "helpers" / "report.py").read_text()
     assert "tune.report(" in converted and "import nni" not in converted
     assert (out / "helpers" / "__init__.py").read_text() == ""
+
+
+def test_converting_a_converted_project_changes_no_code(tmp_path: Path) -> None:
+    out, again = tmp_path / "out", tmp_path / "again"
+    assert main(["convert", str(_experiment(tmp_path)), "-o", str(out)]) == 0
+    assert main(["convert", str(out), "-o", str(again), "--check"]) == 0
+    assert main(["convert", str(out), "-o", str(again)]) == 0
+    assert (again / "main.py").read_bytes() == (out / "main.py").read_bytes()
+    assert (again / "tune_experiment.py").read_bytes() == (out / "tune_experiment.py").read_bytes()
