@@ -49,7 +49,10 @@ __all__ = [
 
 
 def load_experiment(path: Any, config_name: str | None = None) -> Experiment:
-    """Load an NNI experiment folder or config file; see :func:`nni2ray.experiment.load_experiment`."""
+    """Load an NNI experiment folder or config file.
+
+    See :func:`nni2ray.experiment.load_experiment`.
+    """
     from nni2ray.experiment import load_experiment as _load
 
     return _load(path, config_name=config_name)

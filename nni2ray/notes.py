@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How far a note's subject is from NNI's behaviour."""
 
     EXACT = "exact"  # recorded for reports: mapped with the same semantics

@@ -17,19 +17,29 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("path", type=Path, help="experiment folder or config file")
     parser.add_argument("--config", metavar="NAME", help="config file to use in the folder")
-    parser.add_argument("--output", type=Path, metavar="DIR",
-                        help="results folder (default: ./nni2ray-results/<name>-<time>)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: ./nni2ray-results/<name>-<time>)",
+    )
     parser.add_argument("--max-trials", type=_positive_int, metavar="N")
     parser.add_argument("--concurrency", type=_positive_int, metavar="N")
     parser.add_argument("--max-duration", metavar="D", help="e.g. 30m, 2h, 45s, 3600")
     parser.add_argument("--scheduler", choices=("asha", "median", "hyperband", "none"))
     parser.add_argument("--gpus-per-trial", type=_non_negative_float, metavar="F")
-    parser.add_argument("--address", metavar="RAY_ADDRESS",
-                        help="run on an existing Ray cluster (e.g. auto or host:6379)")
+    parser.add_argument(
+        "--address",
+        metavar="RAY_ADDRESS",
+        help="run on an existing Ray cluster (e.g. auto or host:6379)",
+    )
     parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--strict", action="store_true",
-                        help="refuse to run when anything is approximated or ignored")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to run when anything is approximated or ignored",
+    )
     parser.set_defaults(handler=_cmd_run)
 
 
@@ -60,8 +70,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         try:
             max_duration = parse_duration(args.max_duration)
         except ConfigError as exc:
-            raise ConfigError(str(exc.message), field="--max-duration",
-                              hint="write e.g. 30m, 2h, 45s or a number of seconds") from exc
+            raise ConfigError(
+                str(exc.message),
+                field="--max-duration",
+                hint="write e.g. 30m, 2h, 45s or a number of seconds",
+            ) from exc
     plan = translate(
         experiment,
         max_trials=args.max_trials,
@@ -76,8 +89,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"nni2ray: warning: {note}", file=sys.stderr)
     lossy = [n for n in plan.notes if n.severity in (Severity.APPROXIMATED, Severity.IGNORED)]
     if args.strict and lossy:
-        raise Nni2RayError(f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the "
-                           "warnings above)", hint="run without --strict to accept them")
+        raise Nni2RayError(
+            f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the warnings above)",
+            hint="run without --strict to accept them",
+        )
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(

@@ -11,9 +11,8 @@ from nni2ray.errors import MissingDependencyError, UnsupportedError
 from nni2ray.experiment.model import Experiment
 from nni2ray.runtime._schedulers import MedianstopScheduler, NniScheduler
 from nni2ray.runtime._searchers import BatchSearcher, GridSearcher, NniSearch, RandomSampler
-from nni2ray.translate import TunePlan
+from nni2ray.translate import TunePlan, nni_space
 from nni2ray.translate._search_space import DomainCall
-from nni2ray.translate import nni_space
 
 
 def build_searcher(plan: TunePlan, experiment: Experiment) -> Searcher:

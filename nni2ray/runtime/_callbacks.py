@@ -81,8 +81,12 @@ class Recorder(Callback):
         record = self.records.get(trial.trial_id)
         if record is None or kind in (HEARTBEAT, "END", None):
             return
-        row = {"type": kind, "sequence": result.get("nni_sequence"),
-               "value": result.get("nni_value"), "time": time.time()}
+        row = {
+            "type": kind,
+            "sequence": result.get("nni_sequence"),
+            "value": result.get("nni_value"),
+            "time": time.time(),
+        }
         record.metrics.append(row)
         append_metric(self._trial_dir(trial.trial_id), row)
 
@@ -90,25 +94,39 @@ class Recorder(Callback):
         last = trial.last_result or {}
         if "nni_status" in last:
             self._finish(trial, last["nni_status"], last.get("nni_end_reason"), last)
-        elif self._stopper.interrupted:
-            self._finish(trial, USER_CANCELED, "interrupted", last)
-        elif self._stopper.out_of_time:
-            self._finish(trial, EARLY_STOPPED, "maxExperimentDuration", last)
         else:
-            self._finish(trial, EARLY_STOPPED, "assessor", last)
+            self._finish(trial, *self._stop_reason(), last)
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         reason = str(getattr(trial, "error_file", None) or "trial actor failed")
         self._finish(trial, FAILED, reason, trial.last_result or {})
 
+    def finish_open(self) -> None:
+        """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
+        for record in self.records.values():
+            if record.end_time is None:
+                status, reason = self._stop_reason()
+                self._close(record, status, reason, {})
+
+    def _stop_reason(self) -> tuple[str, str]:
+        if self._stopper.interrupted:
+            return USER_CANCELED, "interrupted"
+        if self._stopper.out_of_time:
+            return EARLY_STOPPED, "maxExperimentDuration"
+        return EARLY_STOPPED, "assessor"
+
     def _finish(self, trial: Any, status: str, reason: str | None, last: dict[str, Any]) -> None:
         record = self.records.get(trial.trial_id)
-        if record is None or record.end_time is not None:
-            return
+        if record is not None and record.end_time is None:
+            self._close(record, status, reason, last)
+
+    def _close(
+        self, record: TrialRecord, status: str, reason: str | None, last: dict[str, Any]
+    ) -> None:
         record.status, record.end_reason, record.end_time = status, reason, time.time()
         record.exit_code = last.get("nni_exit_code")
         record.protocol_errors = list(last.get("nni_protocol_errors") or [])
-        write_json(self._trial_dir(trial.trial_id) / "trial.json", record.to_json())
+        write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_json())
         self.print_progress()
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
@@ -120,8 +138,10 @@ class Recorder(Callback):
         if self._quiet:
             return
         stream = self._stream or sys.stdout
-        stream.write(progress_line(list(self.records.values()), self._mode,
-                                   time.monotonic() - self._start) + "\n")
+        stream.write(
+            progress_line(list(self.records.values()), self._mode, time.monotonic() - self._start)
+            + "\n"
+        )
         stream.flush()
 
     def __getstate__(self) -> dict[str, Any]:

@@ -157,8 +157,9 @@ def _check_resources(experiment: Experiment, plan: TunePlan) -> None:
         )
 
 
-def _context(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path,
-             experiment_id: str) -> TrialContext:
+def _context(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path, experiment_id: str
+) -> TrialContext:
     return TrialContext(
         experiment_id=experiment_id,
         command=experiment.trial.command,
@@ -208,18 +209,30 @@ def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Pa
             failure_config=tune.FailureConfig(max_failures=0),
         ),
     )
-    meta = {"experimentId": experiment_id, "config": str(experiment.config_file),
-            "plan": describe(plan), "startTime": time.time(), "status": "RUNNING"}
+    meta = {
+        "experimentId": experiment_id,
+        "config": str(experiment.config_file),
+        "plan": describe(plan),
+        "startTime": time.time(),
+        "status": "RUNNING",
+    }
     write_json(output / "experiment.json", meta)
     start = time.monotonic()
     with _sigint_to(stopper):
         tuner.fit()
+    recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
     meta.update(endTime=time.time(), status="INTERRUPTED" if stopper.interrupted else "DONE")
     write_json(output / "experiment.json", meta)
-    return RunSummary(output, experiment_id, records, rank(records, plan.mode),
-                      stopper.interrupted, time.monotonic() - start)
+    return RunSummary(
+        output,
+        experiment_id,
+        records,
+        rank(records, plan.mode),
+        stopper.interrupted,
+        time.monotonic() - start,
+    )
 
 
 class _sigint_to:
@@ -241,5 +254,6 @@ class _sigint_to:
         if self._stopper.interrupted:
             raise KeyboardInterrupt
         self._stopper.interrupted = True
-        print("nni2ray: stopping: ending every running trial (Ctrl-C again to abort)",
-              file=sys.stderr)
+        print(
+            "nni2ray: stopping: ending every running trial (Ctrl-C again to abort)", file=sys.stderr
+        )

@@ -98,9 +98,11 @@ def _write_csv(path: Path, records: list[TrialRecord]) -> None:
     metric_keys: list[str] = []
     rows = []
     for record in records:
-        params = record.parameters if isinstance(record.parameters, dict) else {
-            "parameters": record.parameters
-        }
+        params = (
+            record.parameters
+            if isinstance(record.parameters, dict)
+            else {"parameters": record.parameters}
+        )
         final = record.final
         metrics = final if isinstance(final, dict) else {"reward": final}
         _extend(param_keys, params)

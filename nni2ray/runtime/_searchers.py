@@ -29,7 +29,9 @@ class RandomSampler(Searcher):
     def suggest(self, trial_id: str) -> dict[str, Any]:
         return nni_space.encode(self._space, sample(self._model, self._rng))
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
         return None
 
 
@@ -51,7 +53,9 @@ class GridSearcher(Searcher):
         self._index += 1
         return nni_space.encode(self._space, point)
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
         return None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -73,7 +77,9 @@ class BatchSearcher(Searcher):
         self._index += 1
         return {PARAMETERS_KEY: self._options[self._index - 1]}
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
         return None
 
 
@@ -96,7 +102,9 @@ class NniSearch(Searcher):
         self._fallback: Iterator[dict[str, Any]] | None = None
         self._next_sequence = 0
 
-    def set_search_properties(self, metric: str | None, mode: str | None, config: dict, **spec: Any) -> bool:
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+    ) -> bool:
         self._inner.set_search_properties(metric, mode, config, **spec)
         return True
 
@@ -128,7 +136,9 @@ class NniSearch(Searcher):
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         return None
 
-    def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
         value = (result or {}).get(self.metric)
         usable = (
             not error

@@ -133,7 +133,8 @@ def _gpus(exp: Experiment, override: float | None) -> tuple[float | None, list[N
     if gpus and exp.max_trial_number_per_gpu > 1:
         # NNI 3.0 local: a trial's demand is trialGpuNumber / maxTrialNumberPerGpu.
         share = gpus / exp.max_trial_number_per_gpu
-        text = f"maxTrialNumberPerGpu={exp.max_trial_number_per_gpu}: each trial asks Ray for {share:g} GPU"
+        per_gpu = exp.max_trial_number_per_gpu
+        text = f"maxTrialNumberPerGpu={per_gpu}: each trial asks Ray for {share:g} GPU"
         return share, [Note(Severity.EXACT, text, file=exp.config_file, field="trainingService")]
     return gpus, []
 
@@ -150,10 +151,18 @@ def describe(plan: TunePlan) -> dict[str, Any]:
         "name": plan.name,
         "metric": plan.metric,
         "mode": plan.mode,
-        "searcher": {"kind": plan.searcher.kind, "nni": plan.searcher.nni_name,
-                     "kwargs": plan.searcher.kwargs, "exact": plan.searcher.exact},
-        "scheduler": {"kind": plan.scheduler.kind, "nni": plan.scheduler.nni_name,
-                      "kwargs": plan.scheduler.kwargs, "exact": plan.scheduler.exact},
+        "searcher": {
+            "kind": plan.searcher.kind,
+            "nni": plan.searcher.nni_name,
+            "kwargs": plan.searcher.kwargs,
+            "exact": plan.searcher.exact,
+        },
+        "scheduler": {
+            "kind": plan.scheduler.kind,
+            "nni": plan.scheduler.nni_name,
+            "kwargs": plan.scheduler.kwargs,
+            "exact": plan.scheduler.exact,
+        },
         "num_samples": plan.num_samples,
         "max_concurrent_trials": plan.max_concurrent_trials,
         "time_budget_s": plan.time_budget_s,

@@ -137,7 +137,9 @@ def _budget_schedule(spec: AlgorithmSpec, r_key: str, min_key: str | None) -> di
     eta = int(args.get("eta", 3))
     max_budget = int(args.get(r_key, 60 if r_key == "R" else 3))
     if min_key is None:
-        s_max = int(math.floor(math.log(max_budget) / math.log(eta) + 1e-9)) if max_budget > 1 else 0
+        s_max = (
+            int(math.floor(math.log(max_budget) / math.log(eta) + 1e-9)) if max_budget > 1 else 0
+        )
         min_budget = max(1, int(max_budget / eta**s_max))
     else:
         min_budget = max(1, int(args.get(min_key, 1)))
@@ -198,8 +200,13 @@ TUNERS: dict[str, Builder] = {
     "bohb": _bohb,
 }
 
-_ALIASES = {"batchtuner": "batch", "metistuner": "metis", "gptuner": "gp", "dngotuner": "dngo",
-            "pbttuner": "pbt"}
+_ALIASES = {
+    "batchtuner": "batch",
+    "metistuner": "metis",
+    "gptuner": "gp",
+    "dngotuner": "dngo",
+    "pbttuner": "pbt",
+}
 
 
 def canonical_key(name: str) -> str:
