@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,11 @@ def _environment(
         NNI_OUTPUT_DIR=str(trial_dir),
         NNI_CODE_DIR=str(code_dir),
     )
+    # `python3 main.py` finds the Python that runs nni2ray first, as it would in the
+    # activated environment NNI users launch nnictl from.
+    bin_dir = str(Path(sys.executable).parent)
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
+    env["PATH"] = os.pathsep.join([bin_dir, *path])
     pythonpath = [str(SHIM_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(pythonpath)
     if context.gpu_number is not None:
