@@ -45,10 +45,47 @@ def read_yaml(path: Path, display: str) -> Document:
     except yaml.YAMLError as exc:  # e.g. a control character in the text
         message = f"not valid YAML ({str(exc).splitlines()[0]})"
         raise ConfigError(message, file=display, hint="remove the special character") from None
+    except (RecursionError, ValueError) as exc:  # hostile input: deep nesting, huge integers
+        raise _unreadable(exc, display) from None
     lines: dict[DocPath, int] = {}
     if node is not None:
-        _collect_lines(node, (), lines)
+        try:
+            _collect_lines(node, (), lines)
+        except RecursionError as exc:
+            raise _unreadable(exc, display) from None
+    _check_depth(data, display)
     return Document(data, lines)
+
+
+#: Deeper documents are refused before anything walks them recursively (NNI configs and
+#: search spaces, nested choices included, are a few levels deep).
+MAX_DEPTH = 100
+
+
+def _check_depth(data: Any, display: str) -> None:
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConfigError(
+                f"cannot be read (nested more than {MAX_DEPTH} levels deep)",
+                file=display,
+                hint="fix or regenerate the file",
+            )
+        if isinstance(item, dict):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
+
+
+def _unreadable(exc: BaseException, display: str) -> ConfigError:
+    if isinstance(exc, RecursionError):
+        reason = f"nested more than {MAX_DEPTH} levels deep"
+    else:  # e.g. Python's 4300-digit limit on integer conversion
+        reason = str(exc).split(";")[0].split(":")[0]
+    return ConfigError(
+        f"cannot be read ({reason})", file=display, hint="fix or regenerate the file"
+    )
 
 
 def _compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
@@ -69,7 +106,10 @@ def read_json_or_yaml(path: Path, display: str) -> Document:
     text = _read_text(path, display)
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as json_exc:
+    except (RecursionError, ValueError) as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise _unreadable(exc, display) from None
+        json_exc = exc
         try:
             return read_yaml(path, display)
         except ConfigError:
@@ -85,6 +125,7 @@ def read_json_or_yaml(path: Path, display: str) -> Document:
         lines = read_yaml(path, display).lines
     except ConfigError:
         lines = {}
+    _check_depth(data, display)
     return Document(data, lines)
 
 
