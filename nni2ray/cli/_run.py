@@ -35,6 +35,8 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--no-warm-start", dest="warm_start", action="store_false",
+                        help="start every trial as a fresh process (no template fork)")
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -96,7 +98,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
-        experiment, plan, RunOptions(output=args.output, address=args.address, quiet=args.quiet)
+        experiment, plan, RunOptions(
+            output=args.output,
+            address=args.address,
+            quiet=args.quiet,
+            warm_start=args.warm_start,
+        )
     )
     _print_summary(summary, plan.mode)
     return 130 if summary.interrupted else 0

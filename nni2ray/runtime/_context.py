@@ -22,6 +22,7 @@ class TrialContext:
         gpu_number: trialGpuNumber (None: CUDA_VISIBLE_DEVICES left alone).
         heartbeat_s: longest wait inside one ``step`` before returning a heartbeat.
         env: extra environment variables for every trial.
+        warm_start: fork Python trials from a template that imported their modules once.
     """
 
     experiment_id: str
@@ -34,6 +35,7 @@ class TrialContext:
     gpu_number: float | None = None
     heartbeat_s: float = 2.0
     env: dict[str, str] = field(default_factory=dict)
+    warm_start: bool = True
 
 
 #: Key of a config that carries a trial's parameters verbatim (Batch tuner, custom tuners).

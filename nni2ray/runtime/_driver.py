@@ -39,6 +39,7 @@ class RunOptions:
     quiet: bool = False
     stream: TextIO | None = None
     heartbeat_s: float = 2.0
+    warm_start: bool = True
 
 
 @dataclass
@@ -170,6 +171,7 @@ def _context(
         max_trial_duration_s=plan.max_trial_duration_s,
         gpu_number=plan.gpus_per_trial,
         heartbeat_s=options.heartbeat_s,
+        warm_start=options.warm_start,
     )
 
 

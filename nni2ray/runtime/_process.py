@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.runtime._shim.nni import _wire
+from nni2ray.runtime._warm import Template, WarmChild, WarmCommand
 
 #: Seconds between SIGTERM and SIGKILL when a trial's process group is ended.
 KILL_GRACE_S = 3.0
@@ -35,7 +36,7 @@ class TrialProcess:
     (``killpg``), not only the shell.
     """
 
-    def __init__(self, spec: LaunchSpec) -> None:
+    def __init__(self, spec: LaunchSpec, warm: tuple[Template, WarmCommand] | None = None) -> None:
         read_fd, write_fd = os.pipe()
         env = dict(spec.env)
         env[_wire.METRIC_FD_ENV] = str(write_fd)
@@ -43,20 +44,28 @@ class TrialProcess:
         stdout = open(spec.log_dir / "trial.stdout", "ab")  # noqa: SIM115 - closed below
         stderr = open(spec.log_dir / "trial.stderr", "ab")  # noqa: SIM115
         try:
-            self._popen = subprocess.Popen(
-                ["/bin/bash", "-c", spec.command],
-                cwd=spec.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-            )
+            self._popen: subprocess.Popen[bytes] | WarmChild
+            if warm is not None:
+                template, command = warm
+                env.update(command.env)
+                fds = (stdout.fileno(), stderr.fileno(), write_fd)
+                self._popen = WarmChild(template, template.launch(command, spec.cwd, env, fds))
+            else:
+                self._popen = subprocess.Popen(
+                    ["/bin/bash", "-c", spec.command],
+                    cwd=spec.cwd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout,
+                    stderr=stderr,
+                    pass_fds=(write_fd,),
+                    start_new_session=True,
+                )
         finally:
             os.close(write_fd)
             stdout.close()
             stderr.close()
+        self.warm = warm is not None
         self.pid = self._popen.pid
         self.started_at = time.time()
         self._read_fd: int | None = read_fd
@@ -137,12 +146,13 @@ class TrialProcess:
     def kill_tree(self, grace: float = KILL_GRACE_S) -> None:
         """End the trial's whole process group: SIGTERM, then SIGKILL after ``grace``."""
         pgid = self._popen.pid  # the session leader's pid is the group id
-        if _signal_group(pgid, signal.SIGTERM):
+        if _signal_group(pgid, signal.SIGTERM) or _signal_pid(pgid, signal.SIGTERM):
             deadline = time.monotonic() + grace
             while time.monotonic() < deadline and _group_alive(pgid):
                 self._popen.poll()
                 time.sleep(0.02)
-            _signal_group(pgid, signal.SIGKILL)
+            if not _signal_group(pgid, signal.SIGKILL):
+                _signal_pid(pgid, signal.SIGKILL)
         try:
             self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - the kernel reaps SIGKILLed children
@@ -153,6 +163,15 @@ class TrialProcess:
 def _signal_group(pgid: int, sig: signal.Signals) -> bool:
     try:
         os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _signal_pid(pid: int, sig: signal.Signals) -> bool:
+    # A forked trial may not have made its own session yet: signal the process itself.
+    try:
+        os.kill(pid, sig)
     except (ProcessLookupError, PermissionError):
         return False
     return True

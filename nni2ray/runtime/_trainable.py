@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import ray
@@ -9,7 +10,9 @@ from ray import tune
 
 from nni2ray.runtime._context import TrialContext
 from nni2ray.runtime._launch import prepare_trial
+from nni2ray.runtime._process import LaunchSpec
 from nni2ray.runtime._trial_run import TrialRun
+from nni2ray.runtime._warm import Template, WarmCommand, heavy_modules, parse_command
 
 
 class NniTrial(tune.Trainable):
@@ -22,6 +25,7 @@ class NniTrial(tune.Trainable):
     """
 
     _run: TrialRun | None = None
+    _template: Template | None = None
 
     def setup(self, config: dict[str, Any], context: TrialContext | None = None) -> None:
         if context is None:
@@ -36,7 +40,31 @@ class NniTrial(tune.Trainable):
             spec,
             max_duration_s=self._context.max_trial_duration_s,
             heartbeat_s=self._context.heartbeat_s,
+            warm=self._warm_start(spec),
         )
+
+    def _warm_start(self, spec: LaunchSpec) -> tuple[Template, WarmCommand] | None:
+        # A GPU trial starts cold: the template must not hold a GPU context to fork from.
+        if not self._context.warm_start or self._context.gpu_number:
+            return None
+        command = parse_command(spec.command, spec.env.get("PATH", ""), spec.cwd)
+        if command is None:
+            return None
+        modules = heavy_modules(command, spec.cwd)
+        template = self._template
+        if template is None or not template.alive() or template.modules != modules:
+            self._close_template()
+            log = Path(self._context.output_dir) / "warm-start.log"
+            try:
+                template = self._template = Template(modules, spec.env, spec.cwd, log)
+            except OSError:
+                return None
+        return template, command
+
+    def _close_template(self) -> None:
+        if self._template is not None:
+            self._template.close()
+            self._template = None
 
     def step(self) -> dict[str, Any]:
         assert self._run is not None
@@ -54,6 +82,7 @@ class NniTrial(tune.Trainable):
 
     def cleanup(self) -> None:
         self.end_trial_process()
+        self._close_template()
 
     def save_checkpoint(self, checkpoint_dir: str) -> None:
         # An NNI trial is an opaque process: there is no state to save. Tune requires the

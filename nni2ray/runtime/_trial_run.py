@@ -15,6 +15,7 @@ from typing import Any
 
 from nni2ray.runtime._process import LaunchSpec, TrialProcess
 from nni2ray.runtime._shim.nni import _wire
+from nni2ray.runtime._warm import Template, WarmCommand
 
 HEARTBEAT = "HEARTBEAT"
 END = "END"
@@ -37,9 +38,14 @@ class TrialRun:
     """
 
     def __init__(
-        self, spec: LaunchSpec, *, max_duration_s: float | None, heartbeat_s: float = 2.0
+        self,
+        spec: LaunchSpec,
+        *,
+        max_duration_s: float | None,
+        heartbeat_s: float = 2.0,
+        warm: tuple[Template, WarmCommand] | None = None,
     ) -> None:
-        self.process = TrialProcess(spec)
+        self.process = TrialProcess(spec, warm)
         start = time.monotonic()
         self._deadline = start + max_duration_s if max_duration_s else math.inf
         self._heartbeat_s = heartbeat_s

@@ -1,0 +1,199 @@
+"""Warm trial starts: decide whether a trial command can be forked from a template process
+that has already imported the trial's heavy modules, and talk to that template."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import select
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_SCRIPT = Path(__file__).resolve().parent / "_template.py"
+_ASSIGNMENT = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PYTHON_NAMES = {"python", "python3", f"python3.{sys.version_info.minor}"}
+
+
+@dataclass(frozen=True)
+class WarmCommand:
+    """A ``[VAR=value ...] python [-u] script.py args`` (or ``-m module``) trial command."""
+
+    argv: tuple[str, ...]
+    script: str | None
+    module: str | None
+    env: tuple[tuple[str, str], ...] = ()
+    unbuffered: bool = False
+
+
+def parse_command(command: str, path: str, cwd: Path) -> WarmCommand | None:
+    """The warm-startable form of ``command``, or None when it must start cold.
+
+    Only a plain Python invocation by the interpreter that runs nni2ray qualifies: shell
+    syntax (pipes, ``&&``, redirections), other programs and other interpreters start cold.
+    """
+    if any(ch in command for ch in ";&|<>`$()\n"):
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    env: list[tuple[str, str]] = []
+    while words and _ASSIGNMENT.match(words[0]):
+        name, _, value = words.pop(0).partition("=")
+        env.append((name, value))
+    if not words or not _same_python(words[0], path):
+        return None
+    words.pop(0)
+    unbuffered = False
+    while words and words[0] == "-u":
+        unbuffered = True
+        words.pop(0)
+    if len(words) >= 2 and words[0] == "-m":
+        return WarmCommand((words[1], *words[2:]), None, words[1], tuple(env), unbuffered)
+    if not words or not words[0].endswith(".py") or not (cwd / words[0]).is_file():
+        return None
+    return WarmCommand(tuple(words), str(cwd / words[0]), None, tuple(env), unbuffered)
+
+
+def _same_python(program: str, path: str) -> bool:
+    if os.path.basename(program) not in _PYTHON_NAMES:
+        return False
+    found = shutil.which(program, path=path)
+    if found is None:
+        return False
+    ours = Path(sys.executable)
+    return Path(found).parent.resolve() == ours.parent.resolve() and os.path.realpath(
+        found
+    ) == os.path.realpath(ours)
+
+
+def heavy_modules(command: WarmCommand, cwd: Path) -> tuple[str, ...]:
+    """Third-party modules the trial script imports (the ones worth importing once)."""
+    if command.script is None:
+        return ()
+    try:
+        tree = ast.parse(Path(command.script).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return ()
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    script_dir = Path(command.script).parent
+    keep = []
+    for name in dict.fromkeys(names):
+        root = name.split(".")[0]
+        local = any((d / f"{root}.py").exists() or (d / root).is_dir() for d in (cwd, script_dir))
+        if root not in sys.stdlib_module_names and root != "nni" and not local:
+            keep.append(name)
+    return tuple(keep)
+
+
+class Template:
+    """A template process (see ``_template.py``) and the socket to it."""
+
+    def __init__(
+        self,
+        modules: tuple[str, ...],
+        env: dict[str, str],
+        cwd: Path,
+        log: Path,
+        timeout: float = 120.0,
+    ) -> None:
+        self.modules = modules
+        self._sock, theirs = socket.socketpair()
+        with open(log, "ab") as err:
+            self._popen = subprocess.Popen(
+                [sys.executable, str(TEMPLATE_SCRIPT), str(theirs.fileno()), *modules],
+                pass_fds=(theirs.fileno(),),
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                start_new_session=True,
+            )
+        theirs.close()
+        self._buffer = b""
+        if self._read(timeout) != {"ready": True}:
+            self.close()
+            raise OSError("the warm-start template did not start")
+
+    def alive(self) -> bool:
+        return self._popen.poll() is None
+
+    def launch(
+        self, command: WarmCommand, cwd: Path, env: dict[str, str], fds: tuple[int, int, int]
+    ) -> int:
+        """Fork one trial process; returns its pid (it leads its own session)."""
+        request = {
+            "argv": command.argv,
+            "script": command.script,
+            "module": command.module,
+            "cwd": str(cwd),
+            "env": env,
+            "unbuffered": command.unbuffered,
+        }
+        payload = json.dumps(request).encode()
+        self._sock.sendmsg(
+            [payload],
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, bytes(__import__("array").array("i", fds)))],
+        )
+        reply = self._read(30.0)
+        if not reply or "pid" not in reply:
+            raise OSError("the warm-start template did not start the trial")
+        return int(reply["pid"])
+
+    def wait_exit(self, timeout: float | None) -> int | None:
+        """The exit code of the current trial once it has ended, else None."""
+        reply = self._read(timeout)
+        return None if reply is None else int(reply["exit"])
+
+    def _read(self, timeout: float | None) -> dict[str, Any] | None:
+        while b"\n" not in self._buffer:
+            ready, _, _ = select.select([self._sock], [], [], timeout)
+            if not ready:
+                return None
+            chunk = self._sock.recv(4096)
+            if not chunk:
+                raise OSError("the warm-start template exited")
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return dict(json.loads(line))
+
+    def close(self) -> None:
+        self._sock.close()
+        try:
+            os.killpg(self._popen.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._popen.wait()
+
+
+class WarmChild:
+    """The ``subprocess.Popen`` subset TrialProcess uses, for a trial forked by a template."""
+
+    def __init__(self, template: Template, pid: int) -> None:
+        self._template, self.pid = template, pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._template.wait_exit(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.returncode = self._template.wait_exit(timeout)
+        if self.returncode is None:
+            raise subprocess.TimeoutExpired("warm trial", timeout or 0)
+        return self.returncode
