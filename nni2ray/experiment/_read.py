@@ -47,13 +47,13 @@ def read_yaml(path: Path, display: str) -> Document:
         raise ConfigError(message, file=display, hint="remove the special character") from None
     except (RecursionError, ValueError) as exc:  # hostile input: deep nesting, huge integers
         raise _unreadable(exc, display) from None
+    _check_depth(data, display)  # before anything walks it: aliases can multiply it
     lines: dict[DocPath, int] = {}
     if node is not None:
         try:
             _collect_lines(node, (), lines)
         except RecursionError as exc:
             raise _unreadable(exc, display) from None
-    _check_depth(data, display)
     return Document(data, lines)
 
 
@@ -61,11 +61,23 @@ def read_yaml(path: Path, display: str) -> Document:
 #: search spaces, nested choices included, are a few levels deep).
 MAX_DEPTH = 100
 
+#: More values than this (counting every use of a YAML alias) is refused: a "billion
+#: laughs" file of nested aliases would otherwise take hours to walk.
+MAX_VALUES = 1_000_000
+
 
 def _check_depth(data: Any, display: str) -> None:
     stack = [(data, 1)]
+    seen = 0
     while stack:
         item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise ConfigError(
+                f"cannot be read (more than {MAX_VALUES:,} values, counting YAML aliases)",
+                file=display,
+                hint="fix or regenerate the file",
+            )
         if depth > MAX_DEPTH:
             raise ConfigError(
                 f"cannot be read (nested more than {MAX_DEPTH} levels deep)",
