@@ -1,0 +1,57 @@
+"""``nni2ray import``: turn an NNI experiment folder into nni2ray's records and exports."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "import",
+        help="read an NNI experiment folder's history (no NNI needed)",
+        description="Read an NNI experiment folder (its db/nni.sqlite) and write every trial, "
+        "whatever its status, with its parameters, intermediate and final metrics, as "
+        "export.json, export.csv and trials/<id>/trial.json. NNI need not be installed.",
+    )
+    parser.add_argument(
+        "path", type=Path, help="NNI experiment folder (e.g. ~/nni-experiments/<id>) or nni.sqlite"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="results folder (default: ./nni2ray-results/nni-<id>-<time>)",
+    )
+    parser.set_defaults(handler=_cmd_import)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from nni2ray.nni_import import load_history, write_import
+    from nni2ray.runtime._driver import prepare_output
+
+    history = load_history(args.path)  # everything is read and checked before any write
+    output = prepare_output(args.output or default_import_output(history.experiment_id))
+    records = write_import(history, output)
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    status = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
+    print(f"Imported {len(records)} trials ({status or 'none'}) from {history.database}")
+    if history.reassigned:
+        print(
+            f"{len(history.reassigned)} trial(s) ran with other parameters than NNI recorded "
+            "for them (NNI 3.0 local); their metrics are paired with the parameters they used"
+        )
+    if history.dropped_finals:
+        print(f"{history.dropped_finals} repeated final result(s) ignored, as NNI does")
+    print(f"Results: {output}")
+    return 0
+
+
+def default_import_output(experiment_id: str) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment_id).strip("._")[:64] or "experiment"
+    return Path("nni2ray-results") / f"nni-{safe}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -1,0 +1,87 @@
+"""Write an NNI history as an nni2ray output folder: the same records and exports as a run."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from nni2ray.nni_import._model import NniHistory, NniTrial
+from nni2ray.runtime._records import TrialRecord, append_metric, write_exports, write_json
+
+#: Config keys whose values are never written out (remote machine passwords, tokens, ...).
+_SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|credential|api_?key|access_?key", re.I)
+
+
+def to_record(trial: NniTrial) -> TrialRecord:
+    """The trial as nni2ray records its own trials (``trial.json``, export rows)."""
+    return TrialRecord(
+        trial_id=trial.trial_id,
+        sequence=trial.sequence,
+        parameters=trial.parameters,
+        status=trial.status,
+        start_time=trial.start_time if trial.start_time is not None else 0.0,
+        end_time=trial.end_time,
+        metrics=[dict(m) for m in trial.metrics],
+        end_reason="imported from NNI",
+    )
+
+
+def write_trial(output: Path, record: TrialRecord, parameter_id: Any = None) -> None:
+    """``trials/<id>/``: ``trial.json``, ``metrics.jsonl`` and ``parameter.cfg``."""
+    trial_dir = output / "trials" / record.trial_id
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    for row in record.metrics:
+        append_metric(trial_dir, row)
+    parameter_cfg = {
+        "parameter_id": parameter_id if parameter_id is not None else record.sequence,
+        "parameter_source": "algorithm",
+        "parameters": record.parameters,
+        "parameter_index": 0,
+    }
+    (trial_dir / "parameter.cfg").write_text(json.dumps(parameter_cfg, allow_nan=True))
+    write_json(trial_dir / "trial.json", record.to_record_json())
+
+
+def write_import(history: NniHistory, output: Path) -> list[TrialRecord]:
+    """Write every trial, whatever its status, with ``export.json``/``export.csv`` and an
+    ``experiment.json`` holding NNI's config with secrets redacted. ``output`` must be a
+    prepared (empty, writable) folder."""
+    records = []
+    for trial in history.trials:
+        record = to_record(trial)
+        write_trial(output, record, trial.parameter_id)
+        records.append(record)
+    write_exports(output, records)
+    write_json(output / "experiment.json", import_meta(history))
+    return records
+
+
+def import_meta(history: NniHistory) -> dict[str, Any]:
+    """``experiment.json`` of an import: where it came from and NNI's (redacted) config."""
+    return {
+        "experimentId": history.experiment_id,
+        "importedFrom": str(history.database),
+        "importTime": time.time(),
+        "config": redact(history.config),
+        "startTime": history.start_time,
+        "endTime": history.end_time,
+        "nextSequence": history.next_sequence,
+        "status": "IMPORTED",
+    }
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A copy with the values of secret-looking keys replaced by ``"***"``; the search
+    space (the user's parameter names) is kept as it is."""
+    if key and key != "searchSpace" and _SECRET.search(key):
+        return "***"
+    if key == "searchSpace":
+        return value
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, key) for v in value]
+    return value
