@@ -9,15 +9,17 @@ import string
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from nni2ray.errors import OutputError, ResourceError
+from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
 from nni2ray.runtime._context import TrialContext
 from nni2ray.runtime._records import TrialRecord, rank, write_exports, write_json
+from nni2ray.runtime._resume import Prior, end_leftover_trials, latest_output, load_prior
 from nni2ray.translate import TunePlan, describe
 
 # Read by Tune at run time (not at import): results may lack the metric (heartbeats, trials
@@ -30,15 +32,30 @@ _TUNE_ENV = {
 }
 
 
+#: A local Ray is started with at least trialConcurrency CPUs, but never more than this
+#: (a config asking for 10**20 concurrent trials must not reach ray.init).
+_MAX_LOCAL_CPUS = 1024
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run: where to write, which cluster, how chatty."""
+    """How to run: where to write, which cluster, how chatty, where to start from.
+
+    Attributes:
+        resume: continue the run in ``output`` (default: the newest run of this experiment
+            under ./nni2ray-results/) from its per-trial records.
+        from_nni: an NNI experiment folder whose finished trials the search starts from.
+        max_retries: how often a trial whose Ray worker died is started again.
+    """
 
     output: Path | None = None
     address: str | None = None
     quiet: bool = False
     stream: TextIO | None = None
     heartbeat_s: float = 2.0
+    resume: bool = False
+    from_nni: Path | None = None
+    max_retries: int = 1
     warm_start: bool = True
 
 
@@ -66,13 +83,20 @@ def prepare_output(path: Path) -> Path:
         raise OutputError(
             "output folder already exists and is not empty",
             file=path,
-            hint="choose a new --output folder",
+            hint="choose a new --output folder, or add --resume to continue the run in it",
         )
+    return probe_output(path)
+
+
+def probe_output(path: Path) -> Path:
+    """Create ``path/trials`` and prove the folder takes a write (full disk, read-only)."""
     try:
         (path / "trials").mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
-        probe.write_bytes(b"x" * 65536)
-        probe.unlink()
+        try:
+            probe.write_bytes(b"x" * 65536)
+        finally:
+            probe.unlink(missing_ok=True)
     except OSError as exc:
         raise OutputError(
             f"cannot write the output folder ({exc.strerror or exc})",
@@ -90,11 +114,20 @@ def new_experiment_id() -> str:
 def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) -> RunSummary:
     """Run the experiment to its end (or Ctrl-C) and write every record and export.
 
+    With ``options.resume`` the run continues in its output folder: finished trials are
+    kept, trials that were running are run again, and only the rest of maxTrialNumber runs.
+    With ``options.from_nni`` the finished trials of an NNI experiment are imported first.
+
     Raises:
         OutputError: the output folder cannot be used (checked before Ray starts).
+        HistoryError: the ``--from-nni`` folder cannot be read (nothing is written).
         ResourceError: a trial asks for more than the cluster can ever give.
     """
-    output = prepare_output(options.output or default_output(plan))
+    output, prior = _prepare(plan, options)
+    if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
+        plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
+    if plan.num_samples == 0:
+        return _finish_without_trials(plan, output, prior)
     os.environ.update(_TUNE_ENV)
     # Stage as many trials as may run at once, not Tune's default of 200 ahead.
     os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(plan.max_concurrent_trials)
@@ -103,10 +136,66 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     started_ray = _start_ray(experiment, plan, options)
     try:
         _check_resources(experiment, plan)
-        return _fit(experiment, plan, options, output)
+        return _fit(experiment, plan, options, output, prior)
     finally:
         if started_ray:
             ray.shutdown()
+
+
+def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
+    """The output folder and what earlier runs (or NNI) left in it; before Ray starts."""
+    if options.resume:
+        output = (options.output or latest_output(plan.name)).expanduser().resolve()
+        if not output.is_dir():
+            raise OutputError(
+                "no run to resume here", file=output, hint="pass an earlier run's --output"
+            )
+        probe_output(output)
+        # A driver killed with SIGKILL leaves its trials' processes running: end them
+        # before their folders are read and moved.
+        end_leftover_trials(output)
+        prior = load_prior(output)
+        _say(options, _resume_line(output, prior))
+        return output, prior
+    history = None
+    if options.from_nni is not None:
+        from nni2ray.nni_import import load_history
+
+        history = load_history(options.from_nni)  # read and checked before any write
+    output = prepare_output(options.output or default_output(plan))
+    if history is None:
+        return output, Prior()
+    from nni2ray.runtime._resume import prior_from_nni
+
+    prior = prior_from_nni(history, output)
+    _say(
+        options,
+        f"nni2ray: imported {len(prior.records)} finished NNI trial(s) from {history.database}"
+        + (f"; {len(prior.replay)} unfinished will run again" if prior.replay else ""),
+    )
+    return output, prior
+
+
+def _resume_line(output: Path, prior: Prior) -> str:
+    text = f"nni2ray: resuming {output}: {len(prior.records)} finished trial(s) kept"
+    if prior.replay:
+        text += f", {len(prior.replay)} interrupted trial(s) run again"
+    return text
+
+
+def _say(options: RunOptions, line: str) -> None:
+    if not options.quiet:
+        print(line, file=options.stream or sys.stdout, flush=True)
+
+
+def _finish_without_trials(plan: TunePlan, output: Path, prior: Prior) -> RunSummary:
+    records = list(prior.records)
+    write_exports(output, records)
+    meta = dict(prior.meta) or {"experimentId": prior.experiment_id or new_experiment_id()}
+    meta.update(endTime=time.time(), status="DONE")
+    write_json(output / "experiment.json", meta)
+    experiment_id = str(meta.get("experimentId"))
+    return RunSummary(output, experiment_id, records, rank(records, plan.mode), False, 0.0)
 
 
 def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> bool:
@@ -131,7 +220,8 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
         }
         ray.init(address=options.address, runtime_env=runtime_env, **common)
     else:
-        cpus = max(os.cpu_count() or 1, int(plan.max_concurrent_trials * plan.cpus_per_trial))
+        wanted = int(min(plan.max_concurrent_trials * plan.cpus_per_trial, _MAX_LOCAL_CPUS))
+        cpus = max(os.cpu_count() or 1, wanted)
         ray.init(num_cpus=cpus, **common)
     return True
 
@@ -145,7 +235,7 @@ def _check_resources(experiment: Experiment, plan: TunePlan) -> None:
         raise ResourceError(
             f"trialGpuNumber asks for {gpus:g} GPU per trial but the Ray cluster has "
             f"{total.get('GPU', 0):g} GPU",
-            file=experiment.config_file,
+            file=display_path(experiment.config_file),
             field="trialGpuNumber",
             hint="set trialGpuNumber: 0 or pass --gpus-per-trial 0 to run on CPU",
         )
@@ -175,27 +265,33 @@ def _context(
     )
 
 
-def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path) -> RunSummary:
+def _fit(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path, prior: Prior
+) -> RunSummary:
     from ray import tune
 
+    from nni2ray.runtime._algorithms_loader import ERROR_FILE, close_algorithms
     from nni2ray.runtime._build import build_scheduler, build_searcher
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._trainable import NniTrial
 
-    experiment_id = new_experiment_id()
+    experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s)
     recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
+    recorder.records.update((r.trial_id, r) for r in prior.records)
     trainable = tune.with_resources(
         tune.with_parameters(NniTrial, context=context),
         {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},
     )
+    searcher = _warm_started(build_searcher(plan, experiment), prior)
+    scheduler = build_scheduler(plan)
     tuner = tune.Tuner(
         trainable,
         param_space={},
         tune_config=tune.TuneConfig(
-            search_alg=build_searcher(plan, experiment),
-            scheduler=build_scheduler(plan),
+            search_alg=searcher,
+            scheduler=scheduler,
             metric=plan.metric,
             mode=plan.mode,
             num_samples=plan.num_samples,
@@ -203,21 +299,24 @@ def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Pa
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
-            name="tune",
+            name=prior.tune_name,
             storage_path=str(output),
             stop=stopper,
             callbacks=[recorder],
             verbose=0,
-            failure_config=tune.FailureConfig(max_failures=0),
+            # A trial whose worker died (node lost, OOM kill) starts again from scratch.
+            failure_config=tune.FailureConfig(max_failures=options.max_retries),
         ),
     )
-    meta = {
-        "experimentId": experiment_id,
-        "config": str(experiment.config_file),
-        "plan": describe(plan),
-        "startTime": time.time(),
-        "status": "RUNNING",
-    }
+    meta = dict(prior.meta)
+    meta.update(
+        experimentId=experiment_id,
+        config=str(experiment.config_file),
+        plan=describe(plan),
+        startTime=meta.get("startTime", time.time()),
+        status="RUNNING",
+        tuneRuns=[*meta.get("tuneRuns", []), prior.tune_name],
+    )
     write_json(output / "experiment.json", meta)
     start = time.monotonic()
     with _sigint_to(stopper):
@@ -225,8 +324,15 @@ def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Pa
     recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
-    meta.update(endTime=time.time(), status="INTERRUPTED" if stopper.interrupted else "DONE")
+    meta.update(
+        endTime=time.time(),
+        status="INTERRUPTED" if stopper.interrupted else "DONE",
+        nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
+    )
+    failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor
     write_json(output / "experiment.json", meta)
+    if failure is not None:
+        raise failure.error(output / ERROR_FILE)
     return RunSummary(
         output,
         experiment_id,
@@ -235,6 +341,19 @@ def _fit(experiment: Experiment, plan: TunePlan, options: RunOptions, output: Pa
         stopper.interrupted,
         time.monotonic() - start,
     )
+
+
+def _warm_started(searcher: Any, prior: Prior) -> Any:
+    """Tell the searcher what already ran: finished points are learned from and not run
+    again, interrupted ones are run first, and numbering goes on after the highest."""
+    from nni2ray.runtime._searchers import NniSearch
+
+    if not isinstance(searcher, NniSearch) or not (prior.records or prior.replay):
+        return searcher
+    searcher.add_known_points((r.parameters, r.final_scalar) for r in prior.records)
+    searcher.add_replay_points(prior.replay)
+    searcher.start_sequence_at(prior.next_sequence, suggested_before=prior.next_sequence)
+    return searcher
 
 
 class _sigint_to:

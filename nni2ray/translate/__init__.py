@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
+from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note, Severity
 from nni2ray.translate._assessors import (
@@ -53,7 +54,7 @@ def translate(
     if experiment.use_annotation:
         raise UnsupportedError(
             "NNI annotation experiments cannot run on Ray Tune",
-            file=experiment.config_file,
+            file=display_path(experiment.config_file),
             field="useAnnotation",
             hint="write the search space to a search_space.json and call nni.get_next_parameter()",
         )
@@ -93,7 +94,7 @@ def _resolve_mode(exp: Experiment) -> tuple[Mode, tuple[Note, ...]]:
     note = Note(
         Severity.WARNING,
         "optimize_mode is not set; nni2ray ranks trials by maximizing the metric",
-        file=exp.config_file,
+        file=display_path(exp.config_file),
         field="tuner.classArgs.optimize_mode",
     )
     return "max", (note,)
@@ -111,7 +112,7 @@ def _pick_scheduler(
                 Note(
                     Severity.IGNORED,
                     "an advisor replaces the assessor, as in NNI",
-                    file=exp.config_file,
+                    file=display_path(exp.config_file),
                     field="assessor",
                 ),
             )
@@ -135,7 +136,9 @@ def _gpus(exp: Experiment, override: float | None) -> tuple[float | None, list[N
         share = gpus / exp.max_trial_number_per_gpu
         per_gpu = exp.max_trial_number_per_gpu
         text = f"maxTrialNumberPerGpu={per_gpu}: each trial asks Ray for {share:g} GPU"
-        return share, [Note(Severity.EXACT, text, file=exp.config_file, field="trainingService")]
+        return share, [
+            Note(Severity.EXACT, text, file=display_path(exp.config_file), field="trainingService")
+        ]
     return gpus, []
 
 
