@@ -16,9 +16,30 @@ from nni2ray.translate._search_space import DomainCall
 
 
 def build_searcher(plan: TunePlan, experiment: Experiment) -> Searcher:
-    """The plan's searcher, wrapped with NNI's dedup and completion rules."""
+    """The plan's searcher, wrapped with NNI's dedup and completion rules.
+
+    Custom tuners, Hyperband and BOHB hand out NNI parameters verbatim and are not wrapped.
+
+    Raises:
+        AlgorithmError: a custom tuner does not load or its setup raised.
+    """
     call = plan.searcher
     space = plan.search_space
+    if call.kind == "custom":
+        from nni2ray.runtime._custom_tuner import custom_tuner_searcher
+
+        concurrency = plan.max_concurrent_trials
+        return custom_tuner_searcher(
+            call.kwargs, space, concurrency=concurrency, metric=plan.metric, mode=plan.mode
+        )
+    if call.kind in ("hyperband", "bohb"):
+        from nni2ray.runtime._hyperband import bracket_searcher
+
+        if experiment.search_space is None:
+            raise AssertionError("unreachable: an advisor without a parsed search space")
+        return bracket_searcher(
+            call.kind, call.kwargs, experiment.search_space, metric=plan.metric, mode=plan.mode
+        )
     if call.kind == "batch":
         inner: Searcher = BatchSearcher(space)
     elif call.kind == "grid":
@@ -65,8 +86,16 @@ def _hyperopt(plan: TunePlan) -> Searcher:
 
 
 def build_scheduler(plan: TunePlan) -> TrialScheduler:
-    """The plan's scheduler behind NNI's assessor rules (intermediate results only)."""
+    """The plan's scheduler behind NNI's assessor rules (intermediate results only).
+
+    Raises:
+        AlgorithmError: a custom assessor does not load or its constructor raised.
+    """
     call = plan.scheduler
+    if call.kind == "custom":
+        from nni2ray.runtime._custom_assessor import custom_assessor_scheduler
+
+        return custom_assessor_scheduler(call.kwargs)
     inner: TrialScheduler | None
     if call.kind == "asha":
         inner = AsyncHyperBandScheduler(

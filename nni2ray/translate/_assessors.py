@@ -30,9 +30,7 @@ def _medianstop(spec: AlgorithmSpec, exp: Experiment) -> tuple[SchedulerCall, tu
     return SchedulerCall("medianstop", spec.name, kwargs, exact=True), ()
 
 
-def _curvefitting(
-    spec: AlgorithmSpec, exp: Experiment
-) -> tuple[SchedulerCall, tuple[Note, ...]]:
+def _curvefitting(spec: AlgorithmSpec, exp: Experiment) -> tuple[SchedulerCall, tuple[Note, ...]]:
     text = (
         "Curvefitting has no Ray Tune equivalent; nni2ray stops weak trials with ASHA "
         "(grace_period=start_step) instead"
@@ -41,6 +39,15 @@ def _curvefitting(
     kwargs = dict(DEFAULT_ASHA, grace_period=start if isinstance(start, int) and start > 0 else 1)
     note = Note(Severity.APPROXIMATED, text, file=exp.config_file, field="assessor.name")
     return SchedulerCall("asha", spec.name, kwargs), (note,)
+
+
+def _custom(spec: AlgorithmSpec) -> SchedulerCall:
+    kwargs = {
+        "class_name": spec.class_name,
+        "code_directory": str(spec.code_directory) if spec.code_directory else None,
+        "class_args": dict(spec.class_args),
+    }
+    return SchedulerCall("custom", spec.class_name, kwargs, exact=True)
 
 
 ASSESSORS: dict[str, Builder] = {
@@ -58,17 +65,13 @@ def assessor_to_scheduler(
     """Map the experiment's assessor (or its absence) to a Tune scheduler.
 
     Raises:
-        UnsupportedError: for custom assessors and unknown names.
+        UnsupportedError: for unknown names. A custom assessor maps to
+            ``SchedulerCall("custom")``: the user's class runs in the driver.
     """
     if spec is None:
         return SchedulerCall("asha", None, dict(DEFAULT_ASHA)), ()
     if spec.is_custom:
-        raise UnsupportedError(
-            f"custom assessor {spec.class_name} cannot run on Ray Tune yet",
-            file=exp.config_file,
-            field="assessor.className",
-            hint="remove the assessor (nni2ray then uses ASHA) or use Medianstop",
-        )
+        return _custom(spec), ()
     builder = ASSESSORS.get((spec.name or "").lower())
     if builder is None:
         raise UnsupportedError(
@@ -86,8 +89,12 @@ def scheduler_from_flag(choice: str, mode: str) -> SchedulerCall:
         return SchedulerCall("asha", None, dict(DEFAULT_ASHA))
     if choice == "median":
         optimize_mode = "maximize" if mode == "max" else "minimize"
-        return SchedulerCall("medianstop", "Medianstop", {"optimize_mode": optimize_mode,
-                                                          "start_step": 0}, exact=True)
+        return SchedulerCall(
+            "medianstop",
+            "Medianstop",
+            {"optimize_mode": optimize_mode, "start_step": 0},
+            exact=True,
+        )
     if choice == "hyperband":
         # Asynchronous HyperBand: ASHA with several brackets. Synchronous HyperBand would
         # pause trials, which restarts a subprocess trial from scratch.

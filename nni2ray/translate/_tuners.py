@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,49 +131,87 @@ def _pbt(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     )
 
 
-def _budget_schedule(spec: AlgorithmSpec, r_key: str, min_key: str | None) -> dict[str, Any]:
-    args = spec.class_args
-    eta = int(args.get("eta", 3))
-    max_budget = int(args.get(r_key, 60 if r_key == "R" else 3))
-    if min_key is None:
-        s_max = (
-            int(math.floor(math.log(max_budget) / math.log(eta) + 1e-9)) if max_budget > 1 else 0
+def _int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: int) -> int:
+    value = spec.class_args.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise UnsupportedError(
+            f"{key} must be an integer >= {low} (got {value!r})",
+            file=exp.config_file,
+            field=f"{spec.role}.classArgs.{key}",
+            hint=f"write {key}: {default}",
         )
-        min_budget = max(1, int(max_budget / eta**s_max))
-    else:
-        min_budget = max(1, int(args.get(min_key, 1)))
-    return {"max_t": max_budget, "reduction_factor": eta, "grace_period": min_budget}
+    return value
 
 
 def _hyperband(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
-    schedule = _budget_schedule(spec, "R", None)
+    exec_mode = spec.class_args.get("exec_mode", "parallelism")
+    if exec_mode not in ("parallelism", "serial"):
+        raise UnsupportedError(
+            f"exec_mode must be 'parallelism' or 'serial' (got {exec_mode!r})",
+            file=exp.config_file,
+            field=f"{spec.role}.classArgs.exec_mode",
+            hint="write exec_mode: parallelism",
+        )
+    kwargs = {
+        "R": _int_arg(spec, exp, "R", 60, 1),
+        "eta": _int_arg(spec, exp, "eta", 3, 2),
+        "exec_mode": exec_mode,
+        "optimize_mode": spec.optimize_mode or "maximize",
+        "seed": _seed(spec),
+    }
     text = (
-        "Hyperband runs as random search with ASHA early stopping (max_t=R, "
-        "reduction_factor=eta); each trial gets TRIAL_BUDGET=R and ASHA stops weak trials "
-        "at rung boundaries instead of restarting promoted configs with a larger budget"
+        "Hyperband keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions "
+        "as new trials); new configurations use NNI's sampling formulas from nni2ray's own "
+        "random stream"
     )
     return TunerMapping(
-        SearcherCall("random", spec.name or "Hyperband", {"seed": _seed(spec)}),
-        (_note(spec, exp, Severity.APPROXIMATED, text),),
-        scheduler=SchedulerCall("asha", spec.name, schedule),
-        extra_parameters=(("TRIAL_BUDGET", schedule["max_t"]),),
+        SearcherCall("hyperband", spec.name or "Hyperband", kwargs, exact=True),
+        (_note(spec, exp, Severity.EXACT, text),),
+        scheduler=SchedulerCall("fifo", spec.name, {}, exact=True),
     )
 
 
 def _bohb(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
-    schedule = _budget_schedule(spec, "max_budget", "min_budget")
+    min_budget = spec.class_args.get("min_budget", 1)
+    max_budget = spec.class_args.get("max_budget", 3)
+    numbers = all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (min_budget, max_budget)
+    )
+    if not numbers or not 0 < min_budget <= max_budget:
+        raise UnsupportedError(
+            f"BOHB needs 0 < min_budget <= max_budget (got {min_budget!r}, {max_budget!r})",
+            file=exp.config_file,
+            field=f"{spec.role}.classArgs",
+            hint="write e.g. min_budget: 1 and max_budget: 27",
+        )
+    kwargs = {
+        "min_budget": min_budget,
+        "max_budget": max_budget,
+        "eta": _int_arg(spec, exp, "eta", 3, 2),
+        "optimize_mode": spec.optimize_mode or "maximize",
+        "seed": _seed(spec),
+    }
     text = (
-        "BOHB runs as hyperopt's TPE with ASHA early stopping (max_t=max_budget, "
-        "grace_period=min_budget, reduction_factor=eta); each trial gets "
-        "TRIAL_BUDGET=max_budget"
+        "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
+        "trials), but draws every new configuration at random with NNI's formulas instead of "
+        "from BOHB's KDE model"
     )
-    kwargs = {"algo": "tpe", "random_state_seed": _seed(spec)}
     return TunerMapping(
-        SearcherCall("hyperopt", spec.name or "BOHB", kwargs),
+        SearcherCall("bohb", spec.name or "BOHB", kwargs),
         (_note(spec, exp, Severity.APPROXIMATED, text),),
-        scheduler=SchedulerCall("asha", spec.name, schedule),
-        extra_parameters=(("TRIAL_BUDGET", schedule["max_t"]),),
+        scheduler=SchedulerCall("fifo", spec.name, {}, exact=True),
     )
+
+
+def _custom(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
+    kwargs = {
+        "class_name": spec.class_name,
+        "code_directory": str(spec.code_directory) if spec.code_directory else None,
+        "class_args": dict(spec.class_args),
+        "role": spec.role,
+        "include_intermediate_results": spec.include_intermediate_results,
+    }
+    return TunerMapping(SearcherCall("custom", spec.class_name or "", kwargs, exact=True))
 
 
 #: NNI tuner/advisor name (lower case, aliases included) → builder.
@@ -218,15 +255,12 @@ def tuner_to_searcher(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     """Map the experiment's tuner (or advisor) to a Tune searcher.
 
     Raises:
-        UnsupportedError: for tuners with no Ray Tune stand-in (NAS tuners, custom tuners).
+        UnsupportedError: for tuners with no Ray Tune stand-in (NAS tuners) and invalid
+            Hyperband/BOHB classArgs. Custom tuners map to ``SearcherCall("custom")``:
+            the user's class runs in the driver.
     """
     if spec.is_custom:
-        raise UnsupportedError(
-            f"custom {spec.role} {spec.class_name} cannot run on Ray Tune yet",
-            file=exp.config_file,
-            field=f"{spec.role}.className",
-            hint="use a built-in tuner such as TPE or Random for now",
-        )
+        return _custom(spec, exp)
     builder = TUNERS.get((spec.name or "").lower())
     if builder is None:
         supported = ", ".join(sorted({canonical_key(k) for k in TUNERS}))

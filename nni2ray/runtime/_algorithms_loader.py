@@ -1,0 +1,256 @@
+"""Load a user's NNI tuner or assessor class in the driver and keep its first failure.
+
+NNI imports ``className`` from ``codeDirectory`` in its dispatcher process; nni2ray does
+the same inside the driver, with the stand-in ``nni`` package importable as ``nni`` so
+that ``from nni.tuner import Tuner`` works without NNI installed. A method of the user's
+object that raises is reported once, with its traceback, and the run then stops cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from nni2ray.errors import Nni2RayError
+
+#: Returned by :meth:`UserAlgorithm.call` when the user's method raised.
+FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
+
+#: The file, next to ``experiment.json``, that keeps a failed algorithm's traceback.
+ERROR_FILE = "algorithm_error.txt"
+
+_SHIM_PACKAGE = "nni2ray.runtime._shim.nni"
+_SHIM_MODULES = ("recoverable", "utils", "tuner", "assessor", "typehint", "trial")
+
+#: Top-level module names nni2ray imported from a code directory, and that directory.
+_LOADED_FROM: dict[str, str] = {}
+
+
+class AlgorithmError(Nni2RayError):
+    """A user's custom tuner or assessor could not be loaded, or one of its methods raised."""
+
+
+@dataclass(frozen=True)
+class AlgorithmFailure:
+    """The first exception raised by a user algorithm's method."""
+
+    role: str
+    file: str | None
+    method: str
+    summary: str
+    traceback: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "file": self.file,
+            "method": self.method,
+            "error": self.summary,
+            "traceback": self.traceback,
+        }
+
+    def error(self, saved_to: Path | None = None) -> AlgorithmError:
+        hint = f"traceback above and in {saved_to}" if saved_to else "traceback above"
+        return AlgorithmError(
+            f"the custom {self.role} raised {self.summary}",
+            file=self.file,
+            field=self.method,
+            hint=hint,
+        )
+
+
+class UserAlgorithm:
+    """A user's tuner or assessor object; :meth:`call` runs its methods and keeps failures."""
+
+    def __init__(self, obj: Any, role: str, file: str | None, class_name: str = "") -> None:
+        self.obj, self.role, self.file = obj, role, file
+        self.class_name = class_name or type(obj).__name__
+        self.failure: AlgorithmFailure | None = None
+
+    def call(
+        self, method: str, *args: Any, passthrough: tuple[str, ...] = (), **kwargs: Any
+    ) -> Any:
+        """Call ``obj.method``; on an exception record it, print it and return FAILED.
+
+        Exceptions whose class name is in ``passthrough`` (``NoMoreTrialError``) propagate.
+        """
+        if self.failure is not None:
+            return FAILED
+        try:
+            return getattr(self.obj, method)(*args, **kwargs)
+        except Exception as exc:
+            if type(exc).__name__ in passthrough:
+                raise
+            self.fail(method, exc)
+            return FAILED
+
+    def fail(self, method: str, exc: BaseException) -> None:
+        """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        first_line = (str(exc).splitlines() or [""])[0]
+        summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+        where = f"{self.class_name}.{method}"
+        self.failure = AlgorithmFailure(self.role, self.file, where, summary, text)
+        print(f"nni2ray: the custom {self.role} {where} raised:\n{text}", file=sys.stderr, end="")
+
+    def close(self) -> None:
+        """NNI's end of the dispatcher loop: ``_on_exit`` (also after a handler raised)."""
+        on_exit = getattr(self.obj, "_on_exit", None)
+        if callable(on_exit) and self.failure is None:
+            self.call("_on_exit")
+
+
+def load_algorithm(
+    class_name: str, code_directory: str | None, class_args: dict[str, Any], role: str
+) -> UserAlgorithm:
+    """Import ``module.Class`` from ``code_directory`` and construct it with ``class_args``.
+
+    Raises:
+        AlgorithmError: the module does not import, the class is missing, or its
+            constructor raised (the traceback is printed on stderr first).
+    """
+    module_name, _, attr = class_name.rpartition(".")
+    where = f"{role}.className"
+    if not module_name:
+        raise AlgorithmError(
+            f"className must be module.Class (got {class_name!r})",
+            field=where,
+            hint="write e.g. my_tuner.MyTuner",
+        )
+    module = _import(module_name, code_directory, role, where)
+    file = getattr(module, "__file__", None)
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise AlgorithmError(
+            f"module {module_name} has no class {attr}",
+            file=file,
+            field=where,
+            hint="check className in the config",
+        )
+    try:
+        obj = cls(**class_args)
+    except Exception as exc:
+        failed = UserAlgorithm(None, role, file, class_name=attr)
+        failed.fail("__init__", exc)
+        assert failed.failure is not None
+        raise failed.failure.error() from exc
+    return UserAlgorithm(obj, role, file)
+
+
+def _import(module_name: str, code_directory: str | None, role: str, where: str) -> ModuleType:
+    top = module_name.split(".")[0]
+    if code_directory is not None and _LOADED_FROM.get(top, code_directory) != code_directory:
+        # Another experiment's module of the same name: import this directory's own.
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
+    with _stand_in_nni(), _on_sys_path(code_directory):
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            print(f"nni2ray: importing the custom {role} failed:\n{text}", file=sys.stderr, end="")
+            first = (str(exc).splitlines() or [""])[0]
+            raise AlgorithmError(
+                f"cannot import {module_name} ({type(exc).__name__}: {first})",
+                file=code_directory,
+                field=where,
+                hint="the module must import with codeDirectory on sys.path",
+            ) from exc
+    if code_directory is not None:
+        _LOADED_FROM[top] = code_directory
+    return module
+
+
+@contextlib.contextmanager
+def _on_sys_path(directory: str | None) -> Iterator[None]:
+    # NNI appends codeDirectory to the dispatcher's sys.path; nni2ray removes it again.
+    added = directory is not None and directory not in sys.path
+    if added:
+        sys.path.append(str(directory))
+    try:
+        yield
+    finally:
+        if added:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(directory))
+
+
+@contextlib.contextmanager
+def _stand_in_nni() -> Iterator[None]:
+    """Make ``import nni`` give the stand-in while the user's module is imported.
+
+    The stand-in's own modules are registered under ``nni.*`` (one copy of every class,
+    so ``nni.NoMoreTrialError`` is the class nni2ray catches). A real nni already imported
+    in the driver is put back afterwards; otherwise the aliases stay, for user code that
+    imports ``nni`` inside its methods.
+    """
+    package = importlib.import_module(_SHIM_PACKAGE)
+    aliases = {"nni": package}
+    for name in _SHIM_MODULES:
+        aliases[f"nni.{name}"] = importlib.import_module(f"{_SHIM_PACKAGE}.{name}")
+    real = {n: m for n, m in sys.modules.items() if n == "nni" or n.startswith("nni.")}
+    real = {n: m for n, m in real.items() if m is not aliases.get(n)}
+    for name in real:
+        del sys.modules[name]
+    sys.modules.update(aliases)
+    try:
+        yield
+    finally:
+        if real:
+            for name in aliases:
+                sys.modules.pop(name, None)
+            sys.modules.update(real)
+
+
+def close_algorithms(output: Path, meta: dict[str, Any], *parts: Any) -> AlgorithmFailure | None:
+    """End the run's user algorithms; on a failure record it in ``meta`` and a file.
+
+    ``parts`` are the run's searcher and scheduler; those that drive a user algorithm
+    have a ``user_algorithm`` attribute. Returns the first failure, if any.
+    """
+    failure = None
+    for part in parts:
+        algorithm = getattr(part, "user_algorithm", None)
+        if not isinstance(algorithm, UserAlgorithm):
+            continue
+        algorithm.close()
+        failure = failure or algorithm.failure
+    if failure is not None:
+        meta.update(status="ERROR", error=failure.to_json())
+        (output / ERROR_FILE).write_text(failure.traceback, encoding="utf-8")
+    return failure
+
+
+def reported_value(result: dict[str, Any]) -> Any:
+    """The metric of a Tune result exactly as the trial reported it.
+
+    Searchers and schedulers receive results flattened (``{"nni_value/default": ...}``);
+    the trainable also sends the value as JSON text, which survives flattening.
+    """
+    text = result.get("nni_value_json")
+    if isinstance(text, str):
+        return json.loads(text)
+    if "nni_value" in result:
+        return result["nni_value"]
+    prefix = "nni_value/"
+    flat = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
+    return _unflatten(flat) if flat else None
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, last = key.split("/")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested

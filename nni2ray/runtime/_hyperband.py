@@ -1,0 +1,246 @@
+"""NNI's Hyperband and BOHB advisors as a Tune searcher: the exact bracket schedule.
+
+Every trial gets ``TRIAL_BUDGET`` in its parameters. Bracket ``s`` runs ``s + 1`` rounds;
+round ``i`` starts ``floor(n / eta**i)`` trials with ``TRIAL_BUDGET = floor(r * eta**i)``,
+where ``n = ceil((s_max + 1) * eta**s / (s + 1))`` and ``r = R / eta**s`` (reference nni.md
+5.4). Promotions are new trials with the hyperparameters of the best trials of the
+previous round, ranked by their latest metric (a final result beats any intermediate).
+Brackets go from ``s_max`` down to 0 and repeat until a limit ends the run.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ray.tune.search import Searcher
+
+from nni2ray.experiment.model import SearchSpace
+from nni2ray.experiment.sampling import sample
+from nni2ray.runtime._algorithms_loader import reported_value
+from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
+from nni2ray.runtime._trial_run import FINAL, PERIODICAL
+
+#: The parameter NNI's advisors add to every trial.
+BUDGET_KEY = "TRIAL_BUDGET"
+
+_EPSILON = 1e-6  # NNI's own tolerance in every floor/ceil of the schedule
+
+
+def s_max_of(max_budget: float, eta: int, min_budget: float = 1) -> int:
+    """``floor(log_eta(max_budget / min_budget))`` (Hyperband: ``min_budget`` = 1)."""
+    return math.floor(math.log(max_budget / min_budget, eta) + _EPSILON)
+
+
+def bracket_rounds(s: int, s_max: int, max_budget: float, eta: int) -> list[tuple[int, int]]:
+    """Bracket ``s``'s rounds as ``(number of trials, TRIAL_BUDGET)``."""
+    n = math.ceil((s_max + 1) * eta**s / (s + 1) - _EPSILON)
+    r = max_budget / eta**s
+    return [
+        (math.floor(n / eta**i + _EPSILON), math.floor(r * eta**i + _EPSILON)) for i in range(s + 1)
+    ]
+
+
+def schedule(
+    max_budget: float, eta: int, min_budget: float = 1
+) -> dict[int, list[tuple[int, int]]]:
+    """Every bracket of one Hyperband iteration, ``s_max`` first."""
+    s_max = s_max_of(max_budget, eta, min_budget)
+    return {s: bracket_rounds(s, s_max, max_budget, eta) for s in range(s_max, -1, -1)}
+
+
+def scalar_of(value: Any) -> float | None:
+    """NNI's ``extract_scalar_reward`` (a number, or a dict's ``default``) if finite."""
+    if isinstance(value, dict):
+        value = value.get("default")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass
+class _Config:
+    parameter_id: str
+    index: int  # NNI's increasing id, kept across promotions
+    bracket: _Bracket
+    round: int
+    params: dict[str, Any]
+    budget: int
+    perf: tuple[float, float] | None = None  # (metric sequence, scalar); FINAL: inf
+
+
+@dataclass
+class _Bracket:
+    prefix: str
+    rounds: list[tuple[int, int]]
+    configs: list[list[_Config]] = field(default_factory=list)
+    ended: list[int] = field(default_factory=list)
+    done: bool = False
+
+
+class BracketSearch(Searcher):
+    """Hyperband (or BOHB's schedule) as a searcher that hands out budgeted trials.
+
+    Args:
+        space: the parsed NNI search space; new configurations are drawn from it with
+            NNI's sampling formulas.
+        max_budget, eta, min_budget: Hyperband's ``R``/``eta`` (``min_budget`` 1) or
+            BOHB's ``max_budget``/``eta``/``min_budget``.
+        maximize: rank trials by highest metric (``optimize_mode``).
+        serial: NNI's ``exec_mode: serial``: the next bracket starts only after the
+            current one has ended; otherwise (``parallelism``) a new bracket starts
+            whenever a slot is free and no trial of a started bracket is ready.
+        id_style: ``hyperband`` ids ``"<iteration>-<s>_<round>_<n>"``, ``bohb`` ids
+            ``"<s>_<round>_<n>"`` (kept in :attr:`parameter_ids`).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        max_budget: float,
+        eta: int,
+        min_budget: float = 1,
+        maximize: bool = True,
+        serial: bool = False,
+        seed: int | None = None,
+        id_style: str = "hyperband",
+        metric: str = "default",
+        mode: str = "max",
+    ) -> None:
+        super().__init__(metric=metric, mode=mode)
+        self._space = space
+        self._max_budget, self._eta = max_budget, eta
+        self._s_max = s_max_of(max_budget, eta, min_budget)
+        self._maximize, self._serial, self._id_style = maximize, serial, id_style
+        self._rng = random.Random(seed)
+        self._iteration = -1
+        self._next_s = -1
+        self._next_index = 0
+        self._next_sequence = 0
+        self._current: _Bracket | None = None
+        self._queue: deque[_Config] = deque()
+        self._trials: dict[str, _Config] = {}
+        self.parameter_ids: dict[str, str] = {}  # Tune trial id -> NNI parameter id
+
+    def set_search_properties(
+        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+    ) -> bool:
+        return True
+
+    def suggest(self, trial_id: str) -> dict[str, Any] | None:
+        if not self._queue:
+            if self._serial and self._current is not None and not self._current.done:
+                return None  # NNI reports "no more trials" until the bracket ends
+            self._start_bracket()
+        config = self._queue.popleft()
+        self._trials[trial_id] = config
+        self.parameter_ids[trial_id] = config.parameter_id
+        sequence = self._next_sequence
+        self._next_sequence += 1
+        params = dict(config.params, **{BUDGET_KEY: config.budget})
+        return {PARAMETERS_KEY: params, SEQUENCE_KEY: sequence}
+
+    def _start_bracket(self) -> None:
+        if self._next_s < 0:
+            self._next_s = self._s_max
+            self._iteration += 1
+        s = self._next_s
+        self._next_s -= 1
+        prefix = f"{self._iteration}-{s}" if self._id_style == "hyperband" else str(s)
+        rounds = bracket_rounds(s, self._s_max, self._max_budget, self._eta)
+        bracket = _Bracket(prefix, rounds)
+        self._current = bracket
+        count, budget = rounds[0]
+        configs = []
+        for _ in range(count):
+            configs.append(self._config(bracket, 0, sample(self._space, self._rng), budget))
+        self._add_round(bracket, configs)
+
+    def _config(
+        self, bracket: _Bracket, round_: int, params: dict[str, Any], budget: int, index: int = -1
+    ) -> _Config:
+        if index < 0:
+            index, self._next_index = self._next_index, self._next_index + 1
+        parameter_id = f"{bracket.prefix}_{round_}_{index}"
+        return _Config(parameter_id, index, bracket, round_, params, budget)
+
+    def _add_round(self, bracket: _Bracket, configs: list[_Config]) -> None:
+        bracket.configs.append(configs)
+        bracket.ended.append(0)
+        self._queue.extend(configs)
+        if not configs:
+            bracket.done = True
+
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        config = self._trials.get(trial_id)
+        if config is not None:
+            self._observe(config, result)
+
+    def _observe(self, config: _Config, result: dict) -> None:
+        kind = result.get("nni_type")
+        value = scalar_of(reported_value(result))
+        if kind not in (PERIODICAL, FINAL) or value is None:
+            return
+        sequence = math.inf if kind == FINAL else float(result.get("nni_sequence") or 0)
+        if config.perf is None or config.perf[0] <= sequence:
+            config.perf = (sequence, value)
+
+    def on_trial_complete(
+        self, trial_id: str, result: dict | None = None, error: bool = False
+    ) -> None:
+        config = self._trials.pop(trial_id, None)
+        if config is None:
+            return
+        if result and not error:
+            self._observe(config, result)
+        bracket = config.bracket
+        bracket.ended[config.round] += 1
+        if bracket.ended[config.round] == len(bracket.configs[config.round]):
+            self._promote(bracket, config.round)
+
+    def _promote(self, bracket: _Bracket, round_: int) -> None:
+        following = round_ + 1
+        if following >= len(bracket.rounds):
+            bracket.done = True
+            return
+        count, budget = bracket.rounds[following]
+        ranked = [c for c in bracket.configs[round_] if c.perf is not None]
+        ranked.sort(key=lambda c: c.perf[1] if c.perf else 0.0, reverse=self._maximize)
+        promoted = [
+            self._config(bracket, following, dict(c.params), budget, index=c.index)
+            for c in ranked[:count]
+        ]
+        self._add_round(bracket, promoted)
+
+
+def bracket_searcher(
+    kind: str, kwargs: dict[str, Any], space: SearchSpace, *, metric: str, mode: str
+) -> BracketSearch:
+    """The Hyperband (``kind="hyperband"``) or BOHB searcher for the plan's kwargs."""
+    maximize = kwargs.get("optimize_mode", "maximize") != "minimize"
+    common: dict[str, Any] = {
+        "eta": int(kwargs.get("eta", 3)),
+        "maximize": maximize,
+        "seed": kwargs.get("seed"),
+        "metric": metric,
+        "mode": mode,
+    }
+    if kind == "hyperband":
+        return BracketSearch(
+            space,
+            max_budget=float(kwargs.get("R", 60)),
+            serial=kwargs.get("exec_mode", "parallelism") == "serial",
+            **common,
+        )
+    return BracketSearch(
+        space,
+        max_budget=float(kwargs.get("max_budget", 3)),
+        min_budget=float(kwargs.get("min_budget", 1)),
+        serial=True,  # NNI's BOHB starts a bracket only when the previous one has ended
+        id_style="bohb",
+        **common,
+    )
