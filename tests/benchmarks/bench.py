@@ -1,0 +1,838 @@
+#!/usr/bin/env python3
+"""Benchmark nni2ray against NNI 3.0 on the experiments in fixtures/benchmarks/.
+
+Runs each benchmark experiment with ``nni2ray run`` (warm trial starts, cold ones, or both)
+and, when ``--nni-python`` names a Python that has ``nni`` installed, with NNI's own
+``nnictl create`` on the same folder, one after the other, then prints one table:
+
+    wall       command start -> the last trial's end (s)
+    1st trial  command start -> the first trial's start (s)
+    done       trials that ended / trials started
+    compute    sum of the trials' own compute time, as each trial reports it ("compute_s",
+               time spent after its imports) (s)
+    ovh/trial  per-trial overhead: (wall - compute / concurrency) / trials (ms)
+    best       best final "default" metric
+    epochs     (torch_epochs) epochs trained in all, counted from the intermediate results
+    driver MB  peak RSS of the driver: the nni2ray process; NNI's manager (node) plus its
+               dispatcher (python -m nni) (VmHWM from /proc/<pid>/status)
+    tree MB    peak of the summed RSS of the whole process tree (Ray's gcs/raylet/workers or
+               NNI's processes, and the running trials), sampled every 0.2 s
+
+and checks the targets of the issue (PASS / MISS). ``--long`` adds 1,000 trivial trials and
+reports the driver's memory growth and how fast the last 100 trials complete against the
+first 100. Standard library only; run it with the Python that has nni2ray's dependencies:
+
+    .venv/bin/python tests/benchmarks/bench.py --nni-python /work/nni-venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "fixtures" / "benchmarks"
+SAMPLE_S = 0.2
+
+# Published figures (the issue): NNI 3.0 on a 2-core machine.
+PUBLISHED = {
+    "sklearn_short": "NNI 3.0: 31-70 s for 20 two-second scikit-learn trials at concurrency 2; "
+    "plain Ray Tune, one subprocess per trial: 57 s (30 s with actor reuse)",
+    "trivial": "NNI 3.0: about 2.6 s per trial on 100 trivial trials",
+}
+PUBLISHED_NNI_SKLEARN_WALL_S = 31.0  # the low (fast) end of NNI's published range
+
+
+@dataclass
+class Bench:
+    name: str
+    folder: str
+    trials: int
+    concurrency: int
+    runners: tuple[str, ...]  # which nni2ray variants, besides warm/cold, e.g. "noasha"
+    nni: bool = True
+    timeout_s: float = 1800.0
+
+
+BENCHES = {
+    "sklearn_short": Bench("sklearn_short", "sklearn_short", 20, 2, ()),
+    "torch_epochs": Bench("torch_epochs", "torch_epochs", 16, 2, ("noasha",)),
+    "trivial": Bench("trivial", "trivial", 100, 2, ()),
+    # --long: 1,000 trivial trials, nni2ray only (NNI would need about 45 minutes).
+    "trivial_long": Bench("trivial_long", "trivial", 1000, 2, (), nni=False, timeout_s=3600),
+}
+
+
+@dataclass
+class Result:
+    bench: str
+    runner: str  # "nni2ray warm", "nni2ray cold", "nni2ray no-ASHA", "NNI 3.0"
+    ok: bool = True
+    error: str | None = None
+    trials_started: int = 0
+    trials_done: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    concurrency: int = 2
+    wall_s: float | None = None
+    exit_s: float | None = None  # command start -> command (or nnictl stop) done
+    first_trial_s: float | None = None
+    first_script_s: float | None = None  # command start -> first trial script running (t0)
+    engine_start_s: float | None = None  # nni2ray: command start -> experiment startTime
+    compute_s: float = 0.0
+    overhead_ms: float | None = None
+    best: float | None = None
+    epochs: int | None = None
+    driver_peak_mb: float | None = None
+    tree_peak_mb: float | None = None
+    driver_growth_mb: float | None = None
+    rate_first100: float | None = None  # trials/s
+    rate_last100: float | None = None
+    rate_ratio: float | None = None
+    output: str | None = None
+
+
+# --------------------------------------------------------------------------- /proc sampling
+
+
+def _proc_table() -> dict[int, int]:
+    """pid -> ppid for every process."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        rest = stat[stat.rfind(b")") + 2 :].split()
+        table[int(entry)] = int(rest[1])
+    return table
+
+
+def _status_kb(pid: int) -> dict[str, int]:
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    key, value = line.split(":", 1)
+                    out[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _descendants(table: dict[int, int], roots: set[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in table.items():
+        children.setdefault(ppid, []).append(pid)
+    seen, todo = set(), [r for r in roots if r in table]
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo.extend(children.get(pid, ()))
+    return seen
+
+
+class Monitor(threading.Thread):
+    """Samples the driver's RSS / VmHWM and the whole tree's summed RSS every SAMPLE_S."""
+
+    def __init__(self, driver_pids: Any, tree_roots: Any) -> None:
+        super().__init__(daemon=True)
+        self._driver_pids = driver_pids  # callable -> set[int]
+        self._tree_roots = tree_roots  # callable -> set[int]
+        self._halt = threading.Event()
+        self.hwm_kb: dict[int, int] = {}
+        self.samples: list[tuple[float, float]] = []  # (time, driver RSS MB)
+        self.tree_peak_kb = 0
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.sample()
+            self._halt.wait(SAMPLE_S)
+
+    def sample(self) -> None:
+        now = time.time()
+        drivers = self._driver_pids()
+        rss = 0
+        for pid in drivers:
+            st = _status_kb(pid)
+            if st:
+                rss += st.get("VmRSS", 0)
+                self.hwm_kb[pid] = max(self.hwm_kb.get(pid, 0), st.get("VmHWM", 0))
+        if drivers:
+            self.samples.append((now, rss / 1024))
+        roots = self._tree_roots()
+        if roots:
+            tree = _descendants(_proc_table(), roots)
+            total = sum(_status_kb(pid).get("VmRSS", 0) for pid in tree)
+            self.tree_peak_kb = max(self.tree_peak_kb, total)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+
+    @property
+    def driver_peak_mb(self) -> float | None:
+        return sum(self.hwm_kb.values()) / 1024 if self.hwm_kb else None
+
+    def rss_at(self, when: float) -> float | None:
+        """Driver RSS at the first sample taken at or after ``when``."""
+        for t, mb in self.samples:
+            if t >= when:
+                return mb
+        return self.samples[-1][1] if self.samples else None
+
+
+# --------------------------------------------------------------------------- shared analysis
+
+
+@dataclass
+class Trial:
+    status: str
+    start: float | None
+    end: float | None
+    final: Any
+    rows: list[tuple[str, Any]]  # (PERIODICAL | FINAL, value) in report order
+
+
+def _default(value: Any) -> float | None:
+    if isinstance(value, dict):
+        value = value.get("default")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _compute(trial: Trial) -> float:
+    seen = [v.get("compute_s", 0.0) for _, v in trial.rows if isinstance(v, dict)]
+    return max(seen, default=0.0)
+
+
+def analyse(res: Result, trials: list[Trial], t_start: float, concurrency: int) -> None:
+    res.trials_started = len(trials)
+    ended = [t for t in trials if t.end is not None]
+    res.trials_done = len(ended)
+    for t in trials:
+        res.statuses[t.status] = res.statuses.get(t.status, 0) + 1
+    starts = [t.start for t in trials if t.start is not None]
+    if starts:
+        res.first_trial_s = min(starts) - t_start
+    t0s = [v["t0"] for t in trials for _, v in t.rows if isinstance(v, dict) and "t0" in v]
+    if t0s:
+        res.first_script_s = min(t0s) - t_start
+    if ended:
+        res.wall_s = max(t.end for t in ended) - t_start
+        res.compute_s = sum(_compute(t) for t in ended)
+        res.overhead_ms = 1000 * (res.wall_s - res.compute_s / concurrency) / len(ended)
+    finals = [_default(t.final) for t in trials if t.final is not None]
+    finals = [f for f in finals if f is not None]
+    res.best = max(finals) if finals else None
+    res.epochs = sum(1 for t in trials for kind, _ in t.rows if kind == "PERIODICAL")
+    ends = sorted(t.end for t in ended)
+    if len(ends) >= 200:
+        res.rate_first100 = 99 / max(ends[99] - ends[0], 1e-9)
+        res.rate_last100 = 99 / max(ends[-1] - ends[-100], 1e-9)
+        res.rate_ratio = res.rate_last100 / res.rate_first100
+
+
+# --------------------------------------------------------------------------- nni2ray
+
+
+def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool) -> Result:
+    label = {"warm": "nni2ray warm", "cold": "nni2ray cold", "noasha": "nni2ray no-ASHA"}[variant]
+    res = Result(bench.name, label, concurrency=bench.concurrency)
+    out = work / f"{bench.name}-{variant}"
+    res.output = str(out)
+    cmd = [
+        sys.executable,
+        "-m",
+        "nni2ray",
+        "run",
+        str(FIXTURES / bench.folder),
+        "--output",
+        str(out),
+        "--max-trials",
+        str(trials),
+        "--concurrency",
+        str(bench.concurrency),
+        "--quiet",
+    ]
+    if variant == "cold":
+        cmd.append("--no-warm-start")
+    if variant == "noasha":
+        cmd += ["--scheduler", "none"]
+    env = dict(os.environ)
+    # nni2ray from this checkout; trials find this interpreter first on PATH (warm starts
+    # need the trial command's python3 to be the interpreter that runs nni2ray).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    log = open(work / f"{bench.name}-{variant}.log", "w")
+    if not quiet:
+        print(f"  {label}: {' '.join(cmd[1:])}", flush=True)
+    t_start = time.time()
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    mon = Monitor(lambda: {proc.pid}, lambda: {proc.pid})
+    mon.start()
+    try:
+        rc = proc.wait(timeout=bench.timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(timeout=60)
+        res.error = f"timed out after {bench.timeout_s:.0f} s"
+    finally:
+        res.exit_s = time.time() - t_start
+        mon.stop()
+        log.close()
+    if rc != 0 and res.error is None:
+        res.error = f"exit code {rc}; see {log.name}"
+    try:
+        export = json.loads((out / "export.json").read_text())
+        started = json.loads((out / "experiment.json").read_text()).get("startTime")
+    except (OSError, ValueError) as exc:
+        res.ok = False
+        res.error = res.error or f"no export.json: {exc}"
+        return res
+    if isinstance(started, (int, float)):
+        res.engine_start_s = started - t_start
+    trials_ = []
+    for rec in export:
+        rows = []
+        metrics = out / "trials" / str(rec["trialJobId"]) / "metrics.jsonl"
+        if metrics.is_file():
+            for line in metrics.read_text().splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    rows.append((row.get("type", "PERIODICAL"), row.get("value")))
+        trials_.append(
+            Trial(
+                rec.get("status", "?"),
+                rec.get("startTime"),
+                rec.get("endTime"),
+                rec.get("value"),
+                rows,
+            )
+        )
+    analyse(res, trials_, t_start, bench.concurrency)
+    res.driver_peak_mb = mon.driver_peak_mb
+    res.tree_peak_mb = mon.tree_peak_kb / 1024 or None
+    ends = sorted(t.end for t in trials_ if t.end is not None)
+    if ends:
+        at_first = mon.rss_at(ends[0])
+        if at_first is not None and res.driver_peak_mb is not None:
+            res.driver_growth_mb = res.driver_peak_mb - at_first
+    res.ok = res.error is None
+    return res
+
+
+# --------------------------------------------------------------------------- NNI (nnictl)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(port: int, path: str) -> Any:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/nni/{path}", timeout=20) as r:
+        return json.loads(r.read().decode())
+
+
+def _nni_config(bench: Bench, trials: int, work: Path) -> Path:
+    """The fixture's config with absolute paths, a temporary working directory and the
+    trial count; everything else unchanged."""
+    yaml = __import__("yaml")
+    folder = FIXTURES / bench.folder
+    config = yaml.safe_load((folder / "config.yml").read_text())
+    config["trialCodeDirectory"] = str((folder / config.get("trialCodeDirectory", ".")).resolve())
+    if "searchSpaceFile" in config:
+        config["searchSpaceFile"] = str((folder / config["searchSpaceFile"]).resolve())
+    config["maxTrialNumber"] = trials
+    config["trialConcurrency"] = bench.concurrency
+    config["experimentWorkingDirectory"] = str(work / "nni-experiments")
+    path = work / f"{bench.name}-nni.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def run_nni(bench: Bench, trials: int, work: Path, nni_python: str, quiet: bool) -> Result:
+    res = Result(bench.name, "NNI 3.0", concurrency=bench.concurrency)
+    bindir = Path(nni_python).parent
+    nnictl = (
+        [str(bindir / "nnictl")]
+        if (bindir / "nnictl").exists()
+        else [nni_python, "-m", "nni.tools.nnictl.nnictl"]
+    )
+    config = _nni_config(bench, trials, work)
+    port = _free_port()
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    # Trials' `python3` must be the NNI venv's; NNI's manifest (~/nni-experiments/.experiment)
+    # goes to a throw-away HOME so nothing is left in the real one.
+    env["PATH"] = os.pathsep.join([str(bindir), env.get("PATH", "")])
+    env["HOME"] = str(work / "nni-home")
+    os.makedirs(env["HOME"], exist_ok=True)
+    res.output = str(work / "nni-experiments")
+    log = open(work / f"{bench.name}-nni.log", "w")
+    if not quiet:
+        print(f"  NNI 3.0: nnictl create --config {config} --port {port}", flush=True)
+    manager: set[int] = set()
+    dispatcher: set[int] = set()
+    exp_id = None
+
+    def find_processes() -> None:
+        if not exp_id:
+            return
+        table = _proc_table()
+        if not manager:
+            for pid in table:
+                line = _cmdline(pid)
+                if "main.js" in line and f"--experiment-id {exp_id}" in line:
+                    manager.add(pid)
+        if manager and not dispatcher:
+            for pid in _descendants(table, manager) - manager:
+                line = _cmdline(pid)
+                if " -m nni " in f"{line} " and "--exp_params" in line and "/bin/sh" not in line:
+                    dispatcher.add(pid)
+
+    t_start = time.time()
+    mon = Monitor(lambda: manager | dispatcher, lambda: set(manager))
+    try:
+        created = subprocess.run(
+            [*nnictl, "create", "--config", str(config), "--port", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
+        log.write(created.stdout)
+        if created.returncode != 0:
+            raise RuntimeError(
+                f"nnictl create exited {created.returncode}: "
+                f"{created.stdout.strip().splitlines()[-1:]}"
+            )
+        try:
+            exp_id = _get(port, "experiment")["id"]
+        except Exception as exc:  # noqa: BLE001
+            raise RuntimeError(f"NNI REST API on port {port} did not answer: {exc}") from exc
+        find_processes()
+        mon.start()
+        deadline = t_start + bench.timeout_s
+        while time.time() < deadline:
+            find_processes()
+            status = _get(port, "check-status")
+            if status.get("status") == "ERROR":
+                raise RuntimeError(f"NNI experiment ERROR: {status.get('errors')}")
+            if status.get("status") in ("DONE", "NO_MORE_TRIAL", "STOPPED"):
+                jobs = _get(port, "trial-jobs")
+                if not any(j.get("status") in ("RUNNING", "WAITING", "UNKNOWN") for j in jobs):
+                    break
+            time.sleep(0.5)
+        else:
+            res.error = f"timed out after {bench.timeout_s:.0f} s"
+        jobs = _get(port, "trial-jobs")
+        metrics = _get(port, "metric-data")
+    except Exception as exc:  # noqa: BLE001
+        res.ok = False
+        res.error = str(exc)
+        jobs, metrics = [], []
+    finally:
+        mon.sample()
+        mon.stop()
+        if exp_id:
+            stop = subprocess.run(
+                [*nnictl, "stop", exp_id],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=120,
+            )
+            log.write(stop.stdout)
+        res.exit_s = time.time() - t_start
+        log.close()
+    rows: dict[str, list[tuple[int, str, Any]]] = {}
+    for m in metrics:
+        value = m.get("data")
+        try:
+            value = json.loads(json.loads(value))  # stored JSON-encoded twice
+        except (TypeError, ValueError):
+            pass
+        rows.setdefault(m["trialJobId"], []).append((m.get("timestamp", 0), m.get("type"), value))
+    trials_ = []
+    for job in jobs:
+        mine = sorted(rows.get(job["trialJobId"], []), key=lambda r: r[0])
+        final = next((v for _, kind, v in mine if kind == "FINAL"), None)
+        start = job.get("startTime")
+        end = job.get("endTime")
+        trials_.append(
+            Trial(
+                job.get("status", "?"),
+                start / 1000 if start else None,
+                end / 1000 if end else None,
+                final,
+                [(kind, v) for _, kind, v in mine],
+            )
+        )
+    if trials_:
+        analyse(res, trials_, t_start, bench.concurrency)
+    res.driver_peak_mb = mon.driver_peak_mb
+    res.tree_peak_mb = mon.tree_peak_kb / 1024 or None
+    res.ok = res.ok and res.error is None
+    return res
+
+
+def check_nni(nni_python: str) -> str | None:
+    """None if ``nni_python`` can run nnictl, else the reason."""
+    probe = subprocess.run(
+        [nni_python, "-c", "import nni, nni.tools.nnictl.nnictl; print(nni.__version__)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if probe.returncode != 0:
+        return probe.stdout.strip().splitlines()[-1] if probe.stdout.strip() else "import failed"
+    return None
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _f(value: Any, fmt: str = "{:.1f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+COLUMNS = [
+    "benchmark",
+    "runner",
+    "done",
+    "wall s",
+    "1st trial s",
+    "compute s",
+    "ovh/trial ms",
+    "best",
+    "epochs",
+    "driver MB",
+    "tree MB",
+]
+
+
+def table_rows(results: list[Result]) -> list[list[str]]:
+    rows = []
+    for r in results:
+        if not r.ok and r.wall_s is None:
+            rows.append([r.bench, r.runner, "FAILED: " + (r.error or "?")[:80]])
+            continue
+        rows.append(
+            [
+                r.bench,
+                r.runner,
+                f"{r.trials_done}/{r.trials_started}",
+                _f(r.wall_s),
+                _f(r.first_trial_s),
+                _f(r.compute_s),
+                _f(r.overhead_ms, "{:.0f}"),
+                _f(r.best, "{:.4f}"),
+                _f(r.epochs if r.bench.startswith("torch") else None, "{}"),
+                _f(r.driver_peak_mb, "{:.0f}"),
+                _f(r.tree_peak_mb, "{:.0f}"),
+            ]
+        )
+    return rows
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [len(h) for h in header]
+    for row in rows:
+        for i, cell in enumerate(row[: len(header)]):
+            widths[i] = max(widths[i], len(cell))
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        if len(row) < len(header):
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
+        else:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def targets(results: list[Result]) -> list[list[str]]:
+    """[target, measured, verdict] rows."""
+    out = []
+
+    def get(bench: str, runner: str) -> Result | None:
+        return next(
+            (
+                r
+                for r in results
+                if r.bench == bench and r.runner == runner and r.wall_s is not None
+            ),
+            None,
+        )
+
+    nni_sk = get("sklearn_short", "NNI 3.0")
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        mine = get("sklearn_short", runner)
+        if mine is None:
+            continue
+        if nni_sk is not None:
+            ref, src = nni_sk.wall_s, "NNI measured"
+        else:
+            ref, src = PUBLISHED_NNI_SKLEARN_WALL_S, "NNI published low end"
+        ratio = mine.wall_s / ref
+        out.append(
+            [
+                f"sklearn_short {runner}: wall <= 0.5x NNI",
+                f"{mine.wall_s:.1f} s / {ref:.1f} s ({src}) = {ratio:.2f}x",
+                "PASS" if ratio <= 0.5 else "MISS",
+            ]
+        )
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        mine = get("trivial", runner)
+        if mine is not None and mine.overhead_ms is not None:
+            out.append(
+                [
+                    f"trivial {runner}: overhead <= 100 ms/trial",
+                    f"{mine.overhead_ms:.0f} ms ({mine.trials_done} trials)",
+                    "PASS" if mine.overhead_ms <= 100 else "MISS",
+                ]
+            )
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        firsts = [
+            (r.first_trial_s, r.bench)
+            for r in results
+            if r.runner == runner and r.first_trial_s is not None
+        ]
+        if firsts:
+            worst, where = max(firsts)
+            out.append(
+                [
+                    f"{runner}: first trial started <= 5 s (worst run)",
+                    f"{worst:.1f} s ({where})",
+                    "PASS" if worst <= 5 else "MISS",
+                ]
+            )
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        mine = get("trivial_long", runner)
+        if mine is None:
+            continue
+        if mine.driver_growth_mb is not None:
+            out.append(
+                [
+                    f"trivial_long {runner}: driver peak grows <= 200 MB",
+                    f"{mine.driver_growth_mb:.0f} MB ({mine.trials_done} trials)",
+                    "PASS" if mine.driver_growth_mb <= 200 else "MISS",
+                ]
+            )
+        if mine.rate_ratio is not None:
+            out.append(
+                [
+                    f"trivial_long {runner}: last 100 >= 90% as fast as first 100",
+                    f"{mine.rate_last100:.2f} vs {mine.rate_first100:.2f} trials/s "
+                    f"= {100 * mine.rate_ratio:.0f}%",
+                    "PASS" if mine.rate_ratio >= 0.9 else "MISS",
+                ]
+            )
+    base = get("torch_epochs", "NNI 3.0")
+    src = "NNI"
+    if base is None:
+        base, src = get("torch_epochs", "nni2ray no-ASHA"), "no-ASHA stand-in for NNI"
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        mine = get("torch_epochs", runner)
+        if mine is None or base is None or None in (mine.best, base.best) or not base.epochs:
+            continue
+        gap = 100 * (base.best - mine.best)
+        frac = mine.epochs / base.epochs
+        out.append(
+            [
+                f"torch_epochs {runner} (ASHA): best within 0.5 pt of {src}",
+                f"{100 * mine.best:.2f} vs {100 * base.best:.2f} ({gap:+.2f} pt behind)",
+                "PASS" if gap <= 0.5 else "MISS",
+            ]
+        )
+        out.append(
+            [
+                f"torch_epochs {runner} (ASHA): <= 40% of {src}'s epochs",
+                f"{mine.epochs} / {base.epochs} = {100 * frac:.0f}%",
+                "PASS" if frac <= 0.4 else "MISS",
+            ]
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--nni-python", metavar="PATH", help="a Python with nni installed: also run NNI's nnictl"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(BENCHES),
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHES)}",
+    )
+    parser.add_argument("--trials", type=int, metavar="N", help="override every trial count")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--warm",
+        dest="mode",
+        action="store_const",
+        const="warm",
+        help="nni2ray with warm trial starts only",
+    )
+    mode.add_argument(
+        "--cold",
+        dest="mode",
+        action="store_const",
+        const="cold",
+        help="nni2ray with --no-warm-start only",
+    )
+    mode.add_argument(
+        "--both", dest="mode", action="store_const", const="both", help="both (the default)"
+    )
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="add trivial_long: 1,000 trivial trials, nni2ray only (warm, "
+        "unless --cold or --both is given)",
+    )
+    parser.add_argument("--json", metavar="OUT", help="save every figure to this JSON file")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep results and logs in DIR (default: a temp dir, removed)"
+    )
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    names = list(args.only or ["sklearn_short", "torch_epochs", "trivial"])
+    if args.long and "trivial_long" not in names:
+        names.append("trivial_long")
+    variants = {"warm": ["warm"], "cold": ["cold"], "both": ["warm", "cold"]}[args.mode or "both"]
+
+    nni_reason = None
+    if args.nni_python:
+        nni_reason = check_nni(args.nni_python)
+        if nni_reason:
+            print(f"NNI not runnable with {args.nni_python}: {nni_reason}", file=sys.stderr)
+
+    work = Path(args.keep).resolve() if args.keep else Path(tempfile.mkdtemp(prefix="bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    started = time.time()
+    results: list[Result] = []
+    for name in names:
+        bench = BENCHES[name]
+        trials = args.trials or bench.trials
+        mine = variants
+        if name == "trivial_long" and args.mode is None:
+            mine = ["warm"]
+        if not args.quiet:
+            print(f"{name}: {trials} trials at concurrency {bench.concurrency}", flush=True)
+        for variant in [*mine, *bench.runners]:
+            results.append(run_nni2ray(bench, variant, trials, work, args.quiet))
+        if args.nni_python and bench.nni and not nni_reason:
+            results.append(run_nni(bench, trials, work, args.nni_python, args.quiet))
+        if not args.quiet:
+            for r in results:
+                if r.bench == name and r.error:
+                    print(f"  {r.runner}: {r.error}", flush=True)
+    load_after = os.getloadavg()
+
+    print()
+    print(
+        f"nni2ray benchmark  {time.strftime('%Y-%m-%d %H:%M:%S')}  cpus={os.cpu_count()}  "
+        f"load avg before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}  "
+        f"(took {time.time() - started:.0f} s)"
+    )
+    print()
+    print_table(COLUMNS, table_rows(results))
+    notes = []
+    for r in results:
+        if r.first_script_s is not None and r.first_trial_s is not None:
+            extra = (
+                f", engine started {r.engine_start_s:.1f} s" if r.engine_start_s is not None else ""
+            )
+            notes.append(
+                f"{r.bench} / {r.runner}: first trial script running at "
+                f"{r.first_script_s:.1f} s{extra}; command done at {r.exit_s:.1f} s"
+            )
+        if r.bench == "trivial_long" and r.rate_ratio is not None:
+            notes.append(
+                f"{r.bench} / {r.runner}: driver peak {r.driver_peak_mb:.0f} MB, "
+                f"growth after the first trial ended {r.driver_growth_mb:.0f} MB; "
+                f"completion rate first 100 {r.rate_first100:.2f}/s, last 100 "
+                f"{r.rate_last100:.2f}/s"
+            )
+        if r.error and r.wall_s is not None:
+            notes.append(f"{r.bench} / {r.runner}: {r.error}")
+    if notes:
+        print()
+        for n in notes:
+            print("  " + n)
+    if not args.nni_python or nni_reason:
+        print()
+        print(
+            "NNI was not run"
+            + (f" ({nni_reason})" if nni_reason else " (no --nni-python)")
+            + "; published figures:"
+        )
+        for name in names:
+            if name in PUBLISHED:
+                print(f"  {name}: {PUBLISHED[name]}")
+    rows = targets(results)
+    if rows:
+        print()
+        print_table(["target", "measured", "verdict"], rows)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "argv": sys.argv,
+                    "cpus": os.cpu_count(),
+                    "loadavg_before": load_before,
+                    "loadavg_after": load_after,
+                    "nni_python": args.nni_python,
+                    "nni_not_run_reason": nni_reason,
+                    "results": [asdict(r) for r in results],
+                    "targets": [
+                        dict(zip(["target", "measured", "verdict"], t, strict=True)) for t in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"\nresults and logs: {work}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
