@@ -3,11 +3,13 @@
 Result keys: ``default`` (the tuned number, when the metric has one), ``nni_type``
 (``PERIODICAL``, ``FINAL``, ``END`` or ``HEARTBEAT``), ``nni_sequence``, ``nni_step`` (the
 number of intermediate results so far, the schedulers' time axis), ``nni_value`` (the metric
-exactly as reported) and, on the last result, ``done``, ``nni_status`` and ``nni_exit_code``.
+exactly as reported), ``nni_value_json`` (the same as JSON text: searchers and schedulers see
+results flattened) and, on the last result, ``done``, ``nni_status`` and ``nni_exit_code``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import deque
@@ -100,6 +102,9 @@ class TrialRun:
             "nni_sequence": message["sequence"],
             "nni_step": self._periodical,
             "nni_value": value,
+            # Tune flattens dict values in what searchers and schedulers see; the JSON text
+            # keeps the metric exactly as reported for custom tuners and assessors.
+            "nni_value_json": json.dumps(value, allow_nan=True),
         }
         scalar = _wire.scalar_of(value)
         if scalar is not None:
