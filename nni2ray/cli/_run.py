@@ -21,7 +21,8 @@ def add_parser(subparsers: Any) -> None:
         "--output",
         type=Path,
         metavar="DIR",
-        help="results folder (default: ./nni2ray-results/<name>-<time>)",
+        help="results folder (default: ./nni2ray-results/<name>-<time>; with --resume, the "
+        "newest such folder)",
     )
     parser.add_argument("--max-trials", type=_positive_int, metavar="N")
     parser.add_argument("--concurrency", type=_positive_int, metavar="N")
@@ -34,9 +35,33 @@ def add_parser(subparsers: Any) -> None:
         help="run on an existing Ray cluster (e.g. auto or host:6379)",
     )
     parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a stopped run in --output (default: the newest run of this experiment "
+        "under ./nni2ray-results/): finished trials are kept, interrupted ones run again",
+    )
+    start.add_argument(
+        "--from-nni",
+        type=Path,
+        metavar="NNI_EXPERIMENT_DIR",
+        help="start from the trials an NNI experiment already finished (its db/nni.sqlite)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=_non_negative_int,
+        default=1,
+        metavar="N",
+        help="start a trial again up to N times when its Ray worker dies (default: 1)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("--no-warm-start", dest="warm_start", action="store_false",
-                        help="start every trial as a fresh process (no template fork)")
+    parser.add_argument(
+        "--no-warm-start",
+        dest="warm_start",
+        action="store_false",
+        help="start every trial as a fresh process (no template fork)",
+    )
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -49,6 +74,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
 
 
@@ -98,12 +130,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
-        experiment, plan, RunOptions(
+        experiment,
+        plan,
+        RunOptions(
             output=args.output,
             address=args.address,
             quiet=args.quiet,
             warm_start=args.warm_start,
-        )
+            resume=args.resume,
+            from_nni=args.from_nni,
+            max_retries=args.max_retries,
+        ),
     )
     _print_summary(summary, plan.mode)
     return 130 if summary.interrupted else 0

@@ -13,6 +13,7 @@ from ray.tune.stopper import Stopper
 from nni2ray.runtime._context import TrialContext
 from nni2ray.runtime._launch import sequence_of, trial_parameters
 from nni2ray.runtime._records import TrialRecord, append_metric, rank, write_json
+from nni2ray.runtime._resume import end_leftover_trials
 from nni2ray.runtime._trial_run import (
     EARLY_STOPPED,
     FAILED,
@@ -72,7 +73,32 @@ class Recorder(Callback):
         trial_dir = self._trial_dir(trial.trial_id)
         config = dict(trial.config)
         params = trial_parameters(self._context, config, trial_dir)
-        self.records[trial.trial_id] = TrialRecord(trial.trial_id, sequence_of(config), params)
+        earlier = self.records.get(trial.trial_id)
+        record = TrialRecord(trial.trial_id, sequence_of(config), params)
+        if earlier is not None:  # a retry after its worker died: same trial, new attempt
+            record.retries = earlier.retries
+        self.records[trial.trial_id] = record
+
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        """The trial's worker died (or the trial errored) and Tune starts it again: end
+        what the lost attempt left running, keep its metrics aside, count the retry."""
+        trial_dir = self._trial_dir(trial.trial_id)
+        # The dead worker could not end its trial's process group; on this machine we can.
+        end_leftover_trials(Path(self._context.output_dir), trial.trial_id, grace_s=1.0)
+        record = self.records.get(trial.trial_id)
+        if record is None:
+            return
+        record.retries += 1
+        record.metrics = []
+        metrics = trial_dir / "metrics.jsonl"
+        if metrics.exists():
+            metrics.rename(trial_dir / f"metrics.attempt-{record.retries}.jsonl")
+        reason = getattr(trial, "error_file", None) or "its Ray worker died"
+        print(
+            f"nni2ray: warning: trial {trial.trial_id} failed ({reason}); "
+            f"starting it again (retry {record.retries})",
+            file=sys.stderr,
+        )
 
     def on_trial_result(
         self, iteration: int, trials: list, trial: Any, result: dict[str, Any], **info: Any
@@ -126,7 +152,7 @@ class Recorder(Callback):
         record.status, record.end_reason, record.end_time = status, reason, time.time()
         record.exit_code = last.get("nni_exit_code")
         record.protocol_errors = list(last.get("nni_protocol_errors") or [])
-        write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_json())
+        write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
         self.print_progress()
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:

@@ -129,6 +129,10 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     if plan.num_samples == 0:
         return _finish_without_trials(plan, output, prior)
     os.environ.update(_TUNE_ENV)
+    if not options.address:
+        # A local run serves no other machine: Ray then binds its ports to 127.0.0.1, not
+        # to the machine's network address (read when Ray is imported).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     # Stage as many trials as may run at once, not Tune's default of 200 ahead.
     os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(plan.max_concurrent_trials)
     import ray

@@ -30,6 +30,35 @@ class TrialRecord:
     exit_code: int | None = None
     end_reason: str | None = None
     protocol_errors: list[str] = field(default_factory=list)
+    retries: int = 0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrialRecord:
+        """Read back a ``trial.json`` written by :meth:`to_json` (``--resume``).
+
+        Raises:
+            ValueError: the data is not a trial record.
+        """
+        trial_id = data.get("trialJobId")
+        sequence = data.get("sequence")
+        if not isinstance(trial_id, str) or not isinstance(sequence, int):
+            raise ValueError("trialJobId and sequence are required")
+        metrics = data.get("metrics")
+        if not isinstance(metrics, list):  # older records: rebuild the rows from the values
+            metrics = _rows_from_values(data)
+        return cls(
+            trial_id=trial_id,
+            sequence=sequence,
+            parameters=data.get("parameter"),
+            status=str(data.get("status") or RUNNING),
+            start_time=_number(data.get("startTime"), time.time()),
+            end_time=_number(data.get("endTime"), None),
+            metrics=[dict(m) for m in metrics if isinstance(m, dict)],
+            exit_code=data.get("exitCode") if isinstance(data.get("exitCode"), int) else None,
+            end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
+            protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
+            retries=data.get("retries") if isinstance(data.get("retries"), int) else 0,
+        )
 
     @property
     def final(self) -> Any:
@@ -65,7 +94,27 @@ class TrialRecord:
             "exitCode": self.exit_code,
             "endReason": self.end_reason,
             "protocolErrors": self.protocol_errors,
+            "retries": self.retries,
         }
+
+    def to_record_json(self) -> dict[str, Any]:
+        """``trial.json``: :meth:`to_json` plus the typed metric rows, so a resume can
+        rebuild the record exactly."""
+        return dict(self.to_json(), metrics=self.metrics)
+
+
+def _number(value: Any, default: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return value
+
+
+def _rows_from_values(data: dict[str, Any]) -> list[dict[str, Any]]:
+    values = list(data.get("intermediate") or [])
+    rows = [{"type": "PERIODICAL", "sequence": i, "value": v} for i, v in enumerate(values)]
+    if rows and data.get("value") is not None and values[-1] == data.get("value"):
+        rows[-1] = {"type": FINAL, "sequence": 0, "value": values[-1]}
+    return rows
 
 
 def write_json(path: Path, data: Any) -> None:

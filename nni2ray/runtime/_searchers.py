@@ -1,5 +1,6 @@
 """Tune searchers that keep NNI's search semantics: exact random and grid search, Batch,
-and a wrapper that gives any searcher NNI's deduplication and its end of a finite space."""
+and a wrapper that gives any searcher NNI's deduplication, its end of a finite space, and a
+warm start from trials that already ran (``--resume``, ``--from-nni``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import itertools
 import json
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ray.tune.search import Searcher
@@ -28,6 +29,12 @@ class RandomSampler(Searcher):
 
     def suggest(self, trial_id: str) -> dict[str, Any]:
         return nni_space.encode(self._space, sample(self._model, self._rng))
+
+    def skip(self, count: int) -> None:
+        """Draw ``count`` points and drop them: a resumed seeded run continues its sequence
+        instead of suggesting the points it already ran."""
+        for _ in range(count):
+            sample(self._model, self._rng)
 
     def on_trial_complete(
         self, trial_id: str, result: dict | None = None, error: bool = False
@@ -101,6 +108,60 @@ class NniSearch(Searcher):
         self._seen: set[str] | None = set() if finite else None
         self._fallback: Iterator[dict[str, Any]] | None = None
         self._next_sequence = 0
+        # Grid and Batch enumerate a finite list: on a repeat, ask them for their next point.
+        self._exhaustive = isinstance(inner, (GridSearcher, BatchSearcher))
+        self._replay: list[dict[str, Any]] = []  # configs to run first (interrupted trials)
+        self._replayed: dict[str, dict[str, Any]] = {}  # trial id -> replayed config
+
+    def add_known_points(self, points: Iterable[tuple[Any, float | None]]) -> int:
+        """Warm-start from trials that already ran; they are not suggested again.
+
+        Args:
+            points: ``(parameters, final value)`` pairs, parameters as the trial received
+                them (NNI values); the value is None for a trial without a usable result.
+
+        Returns:
+            How many points with a value the wrapped searcher learned from (searchers that
+            cannot learn from outside results, e.g. random search, learn none).
+        """
+        learned = 0
+        for params, value in points:
+            if self._seen is not None:
+                self._seen.add(_params_key(self._space, params))
+            if value is None or not math.isfinite(value):
+                continue
+            latent = self._latent(params)
+            if latent is not None and _teach(self._inner, latent, value):
+                learned += 1
+        return learned
+
+    def add_replay_points(self, params_list: Iterable[Any]) -> int:
+        """Suggest these parameters first (trials that were running when a run stopped)."""
+        for params in params_list:
+            latent = self._latent(params)
+            if latent is not None:
+                self._replay.append(latent)
+        return len(self._replay)
+
+    def start_sequence_at(self, sequence: int, *, suggested_before: int = 0) -> None:
+        """Number new trials from ``sequence``; move a seeded sampler past the points it
+        suggested in the runs before, so that it does not suggest them again."""
+        self._next_sequence = sequence
+        if isinstance(self._inner, RandomSampler):
+            self._inner.skip(suggested_before)
+        elif hasattr(self._inner, "rstate"):  # HyperOptSearch draws one seed per suggestion
+            for _ in range(suggested_before):
+                self._inner.rstate.randint(2**31 - 1)
+
+    def _latent(self, params: Any) -> dict[str, Any] | None:
+        if not isinstance(self._space, dict) or isinstance(self._inner, BatchSearcher):
+            return {PARAMETERS_KEY: params}
+        if not isinstance(params, dict):
+            return None
+        try:
+            return nni_space.encode(self._space, {k: params[k] for k in self._space})
+        except (KeyError, ValueError, TypeError):
+            return None  # parameters from another search space: shown, not learned from
 
     def set_search_properties(
         self, metric: str | None, mode: str | None, config: dict, **spec: Any
@@ -109,7 +170,10 @@ class NniSearch(Searcher):
         return True
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
-        config = self._inner.suggest(trial_id)
+        config = self._from_replay(trial_id) or self._inner.suggest(trial_id)
+        if self._exhaustive and self._seen is not None:
+            while isinstance(config, dict) and _key(self._space, config) in self._seen:
+                config = self._inner.suggest(trial_id)
         if config is None or config == Searcher.FINISHED:
             return config
         if self._seen is not None:
@@ -122,6 +186,14 @@ class NniSearch(Searcher):
         config = dict(config, **{SEQUENCE_KEY: self._next_sequence})
         self._next_sequence += 1
         return config
+
+    def _from_replay(self, trial_id: str) -> dict[str, Any] | None:
+        while self._replay:
+            config = self._replay.pop(0)
+            if self._seen is None or _key(self._space, config) not in self._seen:
+                self._replayed[trial_id] = config
+                return config
+        return None
 
     def _next_unseen(self) -> dict[str, Any] | None:
         assert self._seen is not None
@@ -147,7 +219,11 @@ class NniSearch(Searcher):
             and isinstance(value, (int, float))
             and math.isfinite(value)
         )
-        if usable:
+        replayed = self._replayed.pop(trial_id, None)
+        if replayed is not None:  # the wrapped searcher never saw this trial
+            if usable:
+                _teach(self._inner, replayed, value)
+        elif usable:
             self._inner.on_trial_complete(trial_id, {self.metric: value}, error=False)
         else:
             self._inner.on_trial_complete(trial_id, None, error=True)
@@ -165,3 +241,60 @@ class NniSearch(Searcher):
 def _key(space: Any, latent: dict[str, Any]) -> str:
     params = latent[PARAMETERS_KEY] if PARAMETERS_KEY in latent else nni_space.decode(space, latent)
     return json.dumps(params, sort_keys=True, default=str)
+
+
+def _params_key(space: Any, params: Any) -> str:
+    """The dedup key of parameters as a trial received them (extra keys such as
+    ``TRIAL_BUDGET`` dropped), equal to :func:`_key` of their latent config."""
+    if isinstance(space, dict) and isinstance(params, dict) and all(k in params for k in space):
+        params = {k: params[k] for k in space}
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def _teach(inner: Searcher, latent: dict[str, Any], value: float) -> bool:
+    """Give a searcher one finished point; False when it cannot learn from outside results."""
+    try:
+        inner.add_evaluated_point(latent, value)
+        return True
+    except NotImplementedError:
+        pass
+    if hasattr(inner, "_hpopt_trials"):
+        return _teach_hyperopt(inner, latent, value)
+    return False
+
+
+def _teach_hyperopt(inner: Any, latent: dict[str, Any], value: float) -> bool:
+    # Ray's HyperOptSearch has no add_evaluated_point; insert a finished hyperopt trial
+    # document, as hyperopt's own generate_trials_to_calculate builds them.
+    import copy
+
+    import hyperopt
+
+    config = copy.deepcopy(latent)
+    try:
+        inner._convert_categories_to_indices(config)
+    except ValueError:
+        return False
+    trials = inner._hpopt_trials
+    (tid,) = trials.new_trial_ids(1)
+    doc = {
+        "state": hyperopt.JOB_STATE_DONE,
+        "tid": tid,
+        "spec": None,
+        "result": {"loss": inner.metric_op * value, "status": hyperopt.STATUS_OK},
+        "misc": {
+            "tid": tid,
+            "cmd": ("domain_attachment", "FMinIter_Domain"),
+            "workdir": None,
+            "idxs": {key: [tid] for key in config},
+            "vals": {key: [val] for key, val in config.items()},
+        },
+        "exp_key": None,
+        "owner": None,
+        "version": 0,
+        "book_time": None,
+        "refresh_time": None,
+    }
+    trials.insert_trial_docs([doc])
+    trials.refresh()
+    return True

@@ -1,0 +1,251 @@
+"""Pick up a stopped run from its own per-trial records, and end what it left running.
+
+A resume starts a new Tune run in the same output folder. Tune's own restore is not used:
+its experiment snapshot lags behind (trials that finished after the last snapshot would run
+again, reference: ray-tune.md section 5), while ``trials/<id>/trial.json`` is written the
+moment each trial ends. Those files are the truth a resume starts from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nni2ray.errors import OutputError
+from nni2ray.runtime._records import TrialRecord
+
+#: Statuses of a trial that ended on its own account; anything else is run again.
+FINISHED = frozenset({"SUCCEEDED", "FAILED", "EARLY_STOPPED"})
+
+#: End reasons that belong to the run stopping, not to the trial: such trials are run again.
+RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})
+
+#: Where the folders of trials that will be run again are moved, out of ``trials/``.
+ABANDONED = "abandoned"
+
+#: Trial ids become folder names: refuse anything that could leave the folder.
+SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass
+class Prior:
+    """What earlier runs (or NNI) left: the finished trials and where numbering goes on.
+
+    Attributes:
+        records: finished trials, kept as they are and counted toward maxTrialNumber.
+        replay: parameters of the trials that were running, to be run again first.
+        next_sequence: the NNI sequence number of the next new trial.
+        experiment_id: the id to keep using (None: a new one).
+        tune_name: the folder for this run's Tune results (``tune``, ``tune-2``, ...).
+        meta: the earlier ``experiment.json``, updated by the new run.
+    """
+
+    records: list[TrialRecord] = field(default_factory=list)
+    replay: list[Any] = field(default_factory=list)
+    next_sequence: int = 0
+    experiment_id: str | None = None
+    tune_name: str = "tune"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def is_finished(status: str, end_reason: str | None) -> bool:
+    """True for a trial a resume keeps; False for one it runs again."""
+    return status in FINISHED and end_reason not in RUN_STOPPED
+
+
+def latest_output(name: str, base: Path = Path("nni2ray-results")) -> Path:
+    """The newest ``<base>/<name>-<time>`` folder that holds an ``experiment.json``.
+
+    Raises:
+        OutputError: there is none.
+    """
+    candidates = [
+        p
+        for p in base.glob(f"{glob_escape(name)}-*")
+        if p.is_dir() and (p / "experiment.json").is_file()
+    ]
+    if not candidates:
+        raise OutputError(
+            f"no earlier run of {name!r} to resume",
+            file=base.resolve() / f"{name}-*",
+            hint="pass the run's folder with --output DIR",
+        )
+    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name)).resolve()
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def load_prior(output: Path) -> Prior:
+    """Read an output folder for ``--resume``; move unfinished trials to ``abandoned/``.
+
+    Raises:
+        OutputError: the folder is not an nni2ray run.
+    """
+    meta = _read_meta(output)
+    prior = Prior(meta=meta, tune_name=_next_tune_name(output))
+    experiment_id = meta.get("experimentId")
+    prior.experiment_id = experiment_id if isinstance(experiment_id, str) else None
+    highest = -1
+    for trial_dir in sorted((output / "trials").iterdir()):
+        if not trial_dir.is_dir():
+            continue
+        record, sequence, params = _read_trial(trial_dir)
+        highest = max(highest, sequence)
+        if record is not None and is_finished(record.status, record.end_reason):
+            prior.records.append(record)
+        else:
+            if params is not None:
+                prior.replay.append(params)
+            _abandon(output, trial_dir)
+    for trial_dir in (output / ABANDONED).glob("*"):
+        highest = max(highest, _read_trial(trial_dir)[1])
+    recorded_next = meta.get("nextSequence")
+    prior.next_sequence = max(highest + 1, recorded_next if isinstance(recorded_next, int) else 0)
+    return prior
+
+
+def _read_meta(output: Path) -> dict[str, Any]:
+    path = output / "experiment.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(
+            "not an nni2ray run folder (no experiment.json)",
+            file=output,
+            hint="pass the folder an earlier `nni2ray run` wrote, or leave out --resume",
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise OutputError(f"cannot read experiment.json ({exc})", file=path) from None
+    if not isinstance(meta, dict):
+        raise OutputError("experiment.json is not a JSON object", file=path)
+    if not (output / "trials").is_dir():
+        (output / "trials").mkdir()
+    return meta
+
+
+def _read_trial(trial_dir: Path) -> tuple[TrialRecord | None, int, Any]:
+    """The trial's record (None if it never ended), its sequence number and parameters."""
+    record = None
+    try:
+        data = json.loads((trial_dir / "trial.json").read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            record = TrialRecord.from_json(data)
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        record = None  # a trial killed before it ended, or a half-written file
+    if record is not None:
+        return record, record.sequence, record.parameters
+    try:
+        cfg = json.loads((trial_dir / "parameter.cfg").read_text(encoding="utf-8"))
+        sequence = cfg.get("parameter_id")
+        return None, sequence if isinstance(sequence, int) else -1, cfg.get("parameters")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError):
+        return None, -1, None
+
+
+def _abandon(output: Path, trial_dir: Path) -> None:
+    target = output / ABANDONED / trial_dir.name
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = output / ABANDONED / f"{trial_dir.name}.{suffix}"
+    target.parent.mkdir(exist_ok=True)
+    shutil.move(str(trial_dir), str(target))
+
+
+def _next_tune_name(output: Path) -> str:
+    if not (output / "tune").exists():
+        return "tune"
+    number = 2
+    while (output / f"tune-{number}").exists():
+        number += 1
+    return f"tune-{number}"
+
+
+def end_leftover_trials(output: Path, trial_id: str | None = None, grace_s: float = 3.0) -> int:
+    """End trial processes a dead driver or worker left running for this output folder.
+
+    Trial processes are found by the ``NNI_SYS_DIR`` in their environment (every trial and
+    everything it starts inherits it), so no pid file is needed and a recycled pid is never
+    hit. Each process group found gets SIGTERM, then SIGKILL after ``grace_s``. Linux only
+    (``/proc``); elsewhere nothing is found.
+
+    Returns:
+        The number of processes that were ended.
+    """
+    prefix = str(output.resolve() / "trials") + os.sep
+    if trial_id is not None:
+        prefix += trial_id + os.sep
+    found = trial_processes(prefix)
+    groups = {pgid for _, pgid in found} - {os.getpgrp()}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pgid in groups:
+            try:
+                os.killpg(pgid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and trial_processes(prefix):
+            time.sleep(0.1)
+        if not trial_processes(prefix):
+            break
+    return len(found)
+
+
+def trial_processes(sys_dir_prefix: str) -> list[tuple[int, int]]:
+    """``(pid, pgid)`` of live processes whose ``NNI_SYS_DIR`` starts with the prefix."""
+    wanted = b"NNI_SYS_DIR=" + os.fsencode(sys_dir_prefix)
+    found = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1][0]
+            pgid = os.getpgid(int(entry))
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and any((var + b"/").startswith(wanted) for var in environ.split(b"\0")):
+            found.append((int(entry), pgid))
+    return found
+
+
+def prior_from_nni(history: Any, output: Path) -> Prior:
+    """Write the finished trials of an NNI history into ``output/trials`` (they count toward
+    maxTrialNumber and are not run again); NNI's unfinished trials are run again first."""
+    from nni2ray.nni_import._write import redact, to_record, write_trial
+
+    prior = Prior()
+    highest = history.next_sequence - 1
+    for trial in history.trials:
+        highest = max(highest, trial.sequence)
+        if is_finished(trial.status, None):
+            record = to_record(trial)
+            write_trial(output, record, trial.parameter_id)
+            prior.records.append(record)
+        elif trial.parameters is not None:
+            prior.replay.append(trial.parameters)
+    prior.next_sequence = highest + 1
+    if re.fullmatch(r"[A-Za-z0-9]{1,32}", history.experiment_id):
+        prior.experiment_id = history.experiment_id  # the rerun goes on as NNI's experiment
+    prior.meta = {
+        "fromNni": {
+            "database": str(history.database),
+            "experimentId": history.experiment_id,
+            "importedTrials": len(prior.records),
+            "config": redact(history.config),
+        }
+    }
+    return prior
