@@ -1,0 +1,88 @@
+"""Faults: a Ray worker that dies mid-trial is retried and recorded, and the run never hangs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tests.ray.conftest import REPO, live_processes_with
+
+TRIAL = textwrap.dedent(
+    """
+    import os, pathlib, subprocess, sys, time
+    import nni
+
+    params = nni.get_next_parameter()
+    flag = pathlib.Path("attempted-%s" % os.environ["NNI_TRIAL_SEQ_ID"])
+    if params["x"] == 0 and not flag.exists():  # first attempt of one trial: wait to be killed
+        flag.write_text("1")
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "fault-marker"])
+        time.sleep(120)
+    nni.report_final_result(params["x"])
+    """
+)
+
+CONFIG = """\
+searchSpace: {x: {_type: choice, _value: [0, 1, 2]}}
+trialCommand: python3 trial.py
+trialConcurrency: 2
+maxTrialNumber: 3
+tuner: {name: GridSearch}
+trainingService: {platform: local}
+"""
+
+
+def _ray_worker_of(pid: int) -> int | None:
+    """The nearest ancestor of ``pid`` that is a Ray worker (its title starts ``ray::``)."""
+    while pid > 1:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            pid = int(status.split("PPid:")[1].split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            return None
+        if cmdline.startswith(b"ray::"):
+            return pid
+    return None
+
+
+def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(out), "--quiet"]
+        + ["--scheduler", "none", "--max-retries", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 120
+    while not live_processes_with("fault-marker") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (marker,) = live_processes_with("fault-marker")
+    worker = _ray_worker_of(marker)
+    assert worker is not None, "no Ray worker above the trial process"
+    os.kill(worker, signal.SIGKILL)
+    out_text, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert time.monotonic() - start < 170  # no hang on the lost worker
+    exported = {r["parameter"]["x"]: r for r in json.loads((out / "export.json").read_text())}
+    assert sorted(exported) == [0, 1, 2]
+    assert {r["status"] for r in exported.values()} == {"SUCCEEDED"}
+    assert exported[0]["retries"] == 1 and exported[1]["retries"] == 0
+    assert "starting it again (retry 1)" in err
+    # The lost attempt's processes were ended when the retry was scheduled.
+    assert live_processes_with("fault-marker") == []
