@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.ray.conftest import FIXTURES, REPO
+from tests.ray.conftest import FIXTURES, REPO, live_processes_with
 
 
 def _free_port() -> int:
@@ -21,11 +25,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _loopback_env() -> dict[str, str]:
+    # Ray binds a cluster to the machine's network address unless told this; the test
+    # cluster (and the driver that joins it) stays on 127.0.0.1.
+    return dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_AUTH_MODE="token")
+
+
 @pytest.fixture()
-def cluster(tmp_path: Path) -> Iterator[str]:
+def cluster() -> Iterator[str]:
+    """A one-node Ray cluster started with `ray start`, stopped by its own temp dir (so that
+    no other Ray session on the machine is touched)."""
     port = _free_port()
+    temp_dir = tempfile.mkdtemp(prefix="rc", dir="/tmp")  # short: Ray puts sockets in it
     ray = str(Path(sys.executable).with_name("ray"))
-    subprocess.run(
+    subprocess.run(  # loopback only: see LOOPBACK_ENV
         [
             ray,
             "start",
@@ -34,20 +47,24 @@ def cluster(tmp_path: Path) -> Iterator[str]:
             "--num-cpus=2",
             "--include-dashboard=false",
             "--disable-usage-stats",
-            "--node-ip-address=127.0.0.1",
+            f"--temp-dir={temp_dir}",
         ],
         check=True,
         capture_output=True,
         timeout=120,
+        env=_loopback_env(),
     )
     try:
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120)
+        for pid in live_processes_with(temp_dir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def test_run_on_existing_cluster_ships_the_code_directory(cluster: str, tmp_path: Path) -> None:
-    env = dict(os.environ)
+    env = _loopback_env()
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     out = tmp_path / "out"
     proc = subprocess.run(
