@@ -1,0 +1,212 @@
+"""Resume bookkeeping without Ray: reading a stopped run, warm-starting searchers, leftovers."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nni2ray.runtime._records import TrialRecord
+from nni2ray.runtime._resume import (
+    end_leftover_trials,
+    is_finished,
+    latest_output,
+    load_prior,
+    trial_processes,
+)
+from nni2ray.runtime._searchers import GridSearcher, NniSearch, RandomSampler
+from nni2ray.translate import nni_space
+
+
+def _trial(out: Path, trial_id: str, sequence: int, status: str | None, reason: str | None = None):
+    folder = out / "trials" / trial_id
+    folder.mkdir(parents=True)
+    params = {"x": sequence}
+    cfg = {"parameter_id": sequence, "parameters": params, "parameter_index": 0}
+    (folder / "parameter.cfg").write_text(json.dumps(cfg))
+    if status is not None:
+        record = TrialRecord(trial_id, sequence, params, status=status, end_time=time.time())
+        record.end_reason = reason
+        record.metrics = [{"type": "FINAL", "sequence": 0, "value": sequence, "time": 1.0}]
+        (folder / "trial.json").write_text(json.dumps(record.to_record_json()))
+
+
+@pytest.fixture
+def stopped_run(tmp_path: Path) -> Path:
+    out = tmp_path / "run"
+    (out / "tune").mkdir(parents=True)
+    (out / "experiment.json").write_text(json.dumps({"experimentId": "abc", "status": "RUNNING"}))
+    _trial(out, "ok", 0, "SUCCEEDED")
+    _trial(out, "failed", 1, "FAILED")
+    _trial(out, "assessed", 2, "EARLY_STOPPED", "assessor")
+    _trial(out, "ctrl_c", 3, "USER_CANCELED", "interrupted")
+    _trial(out, "deadline", 4, "EARLY_STOPPED", "maxExperimentDuration")
+    _trial(out, "killed", 6, None)  # no trial.json: the driver died while it ran
+    (out / "trials" / "half").mkdir()
+    (out / "trials" / "half" / "trial.json").write_text('{"trialJobId": "half", "seq')
+    return out
+
+
+def test_load_prior_keeps_finished_and_replays_the_rest(stopped_run: Path) -> None:
+    prior = load_prior(stopped_run)
+    assert sorted(r.trial_id for r in prior.records) == ["assessed", "failed", "ok"]
+    assert sorted(p["x"] for p in prior.replay) == [3, 4, 6]
+    assert prior.next_sequence == 7
+    assert prior.experiment_id == "abc"
+    assert prior.tune_name == "tune-2"
+    assert sorted(p.name for p in (stopped_run / "trials").iterdir()) == [
+        "assessed",
+        "failed",
+        "ok",
+    ]
+    assert sorted(p.name for p in (stopped_run / "abandoned").iterdir()) == [
+        "ctrl_c",
+        "deadline",
+        "half",
+        "killed",
+    ]
+    ok = next(r for r in prior.records if r.trial_id == "ok")
+    assert ok.final == 0 and ok.status == "SUCCEEDED"
+    # A second resume finds the same, numbering goes on after the abandoned trials too.
+    again = load_prior(stopped_run)
+    assert len(again.records) == 3 and again.next_sequence == 7 and not again.replay
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "finished"),
+    [
+        ("SUCCEEDED", None, True),
+        ("FAILED", "exit 1", True),
+        ("EARLY_STOPPED", "assessor", True),
+        ("EARLY_STOPPED", "maxTrialDuration", True),
+        ("EARLY_STOPPED", "maxExperimentDuration", False),
+        ("USER_CANCELED", "interrupted", False),
+        ("RUNNING", None, False),
+        ("USER_CANCELED", None, False),
+        ("SYS_CANCELED", None, False),
+    ],
+)
+def test_is_finished(status: str, reason: str | None, finished: bool) -> None:
+    assert is_finished(status, reason) is finished
+
+
+def test_latest_output_picks_the_newest_run_of_the_experiment(tmp_path: Path) -> None:
+    base = tmp_path / "nni2ray-results"
+    for name, age in [("demo-20260101-000000", 30), ("demo-20260102-000000", 10)]:
+        (base / name).mkdir(parents=True)
+        (base / name / "experiment.json").write_text("{}")
+        os.utime(base / name, (time.time() - age, time.time() - age))
+    (base / "demo_other-20260103-000000").mkdir()  # another experiment
+    (base / "demo-20260104-000000").mkdir()  # no experiment.json: not a run
+    assert latest_output("demo", base).name == "demo-20260102-000000"
+
+
+def test_record_round_trips_through_trial_json() -> None:
+    record = TrialRecord("t1", 4, {"x": 1.5}, status="SUCCEEDED", end_time=2.0, retries=1)
+    record.metrics = [
+        {"type": "PERIODICAL", "sequence": 0, "value": 0.1, "time": 1.0},
+        {"type": "FINAL", "sequence": 0, "value": {"default": 0.2}, "time": 1.5},
+    ]
+    back = TrialRecord.from_json(json.loads(json.dumps(record.to_record_json())))
+    assert back == record
+
+
+FINITE = {"x": {"_type": "choice", "_value": list(range(6))}}
+
+
+def _drain(search: NniSearch) -> list[Any]:
+    points = []
+    for i in range(20):
+        config = search.suggest(f"t{i}")
+        if config == "FINISHED":
+            break
+        points.append(config)
+        search.on_trial_complete(f"t{i}", {"default": 1.0, "nni_type": "FINAL"})
+    return points
+
+
+def test_known_points_are_never_suggested_in_a_finite_space() -> None:
+    from nni2ray.experiment._space import parse_search_space
+
+    model = parse_search_space(FINITE, file="s.json")
+    search = NniSearch(RandomSampler(model, FINITE, 0), FINITE, "default", "max")
+    search.add_known_points([({"x": 1}, 0.5), ({"x": 4, "TRIAL_BUDGET": 9}, None)])
+    xs = [nni_space.decode(FINITE, {"x": c["x"]})["x"] for c in _drain(search)]
+    assert sorted(xs) == [0, 2, 3, 5]
+
+
+def test_grid_resume_replays_interrupted_points_first_and_skips_finished() -> None:
+    search = NniSearch(GridSearcher(FINITE), FINITE, "default", "max")
+    search.add_known_points([({"x": 0}, 1.0), ({"x": 2}, 1.0)])
+    search.add_replay_points([{"x": 5}])
+    search.start_sequence_at(10)
+    points = _drain(search)
+    assert [p["x"] for p in points] == [5, 1, 3, 4]
+    assert [p["__nni_sequence__"] for p in points] == [10, 11, 12, 13]
+
+
+def test_seeded_random_resume_continues_the_sequence() -> None:
+    from nni2ray.experiment._space import parse_search_space
+
+    space = {"lr": {"_type": "uniform", "_value": [0, 1]}}
+    model = parse_search_space(space, file="s.json")
+    whole = NniSearch(RandomSampler(model, space, 7), space, "default", "max")
+    expected = [whole.suggest(f"a{i}")["lr"] for i in range(5)]
+    resumed = NniSearch(RandomSampler(model, space, 7), space, "default", "max")
+    resumed.start_sequence_at(3, suggested_before=3)
+    assert [resumed.suggest(f"b{i}")["lr"] for i in range(2)] == expected[3:]
+
+
+def test_hyperopt_learns_the_known_points() -> None:
+    pytest.importorskip("hyperopt")
+    from ray.tune.search.hyperopt import HyperOptSearch
+
+    from nni2ray.translate._search_space import DomainCall
+
+    space = {
+        "lr": {"_type": "uniform", "_value": [0, 1]},
+        "k": {"_type": "choice", "_value": ["a", "b"]},
+    }
+    domains = {
+        key: DomainCall(kind, tuple(args)).build()
+        for key, (kind, args) in nni_space.latent_spec(space).items()
+    }
+    inner = HyperOptSearch(
+        space=HyperOptSearch.convert_search_space(domains), metric="default", mode="max"
+    )
+    search = NniSearch(inner, space, "default", "max")
+    rng = random.Random(0)
+    points = [({"lr": rng.random(), "k": rng.choice("ab")}, rng.random()) for _ in range(25)]
+    assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 25
+    losses = sorted(t["result"]["loss"] for t in inner._hpopt_trials.trials)
+    assert losses == sorted(-v for _, v in points)
+    config = search.suggest("next")  # past n_initial_points: TPE uses the history
+    assert 0 <= config["lr"] <= 1
+
+
+def test_leftover_trial_processes_are_ended(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    trial_dir = out / "trials" / "t1"
+    trial_dir.mkdir(parents=True)
+    env = dict(os.environ, NNI_SYS_DIR=str(trial_dir))
+    script = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
+    prefix = str(out.resolve() / "trials") + os.sep
+    deadline = time.monotonic() + 10
+    while len(trial_processes(prefix)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(trial_processes(prefix)) == 2
+    assert end_leftover_trials(out, "other-trial") == 0  # another trial's folder: untouched
+    assert end_leftover_trials(out, grace_s=2) == 2
+    proc.wait(timeout=5)
+    assert trial_processes(prefix) == []
