@@ -81,9 +81,7 @@ def _check_magic(database: Path) -> None:
     except OSError as exc:
         raise HistoryError(f"cannot read the file ({exc.strerror})", file=database) from None
     if head != SQLITE_MAGIC:
-        raise HistoryError(
-            "not an SQLite database", file=database, hint="pass NNI's db/nni.sqlite"
-        )
+        raise HistoryError("not an SQLite database", file=database, hint="pass NNI's db/nni.sqlite")
 
 
 class _connect:
@@ -318,4 +316,3 @@ def _show(value: Any) -> str:
     if isinstance(value, bytes):
         return f"{len(value)}-byte blob"
     return type(value).__name__
-
