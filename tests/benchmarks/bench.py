@@ -11,6 +11,8 @@ and, when ``--nni-python`` names a Python that has ``nni`` installed, with NNI's
     compute    sum of the trials' own compute time, as each trial reports it ("compute_s",
                time spent after its imports) (s)
     ovh/trial  per-trial overhead: (wall - compute / concurrency) / trials (ms)
+    ovh steady the same without the start-up: (wall - 1st trial - compute / concurrency)
+               / trials (ms)
     best       best final "default" metric
     epochs     (torch_epochs) epochs trained in all, counted from the intermediate results
     driver MB  peak RSS of the driver: the nni2ray process; NNI's manager (node) plus its
@@ -93,6 +95,7 @@ class Result:
     engine_start_s: float | None = None  # nni2ray: command start -> experiment startTime
     compute_s: float = 0.0
     overhead_ms: float | None = None
+    steady_overhead_ms: float | None = None  # same, from the first trial's start
     best: float | None = None
     epochs: int | None = None
     driver_peak_mb: float | None = None
@@ -247,6 +250,9 @@ def analyse(res: Result, trials: list[Trial], t_start: float, concurrency: int) 
         res.wall_s = max(t.end for t in ended) - t_start
         res.compute_s = sum(_compute(t) for t in ended)
         res.overhead_ms = 1000 * (res.wall_s - res.compute_s / concurrency) / len(ended)
+        if res.first_trial_s is not None:
+            steady = res.wall_s - res.first_trial_s - res.compute_s / concurrency
+            res.steady_overhead_ms = 1000 * steady / len(ended)
     finals = [_default(t.final) for t in trials if t.final is not None]
     finals = [f for f in finals if f is not None]
     res.best = max(finals) if finals else None
@@ -534,6 +540,7 @@ COLUMNS = [
     "1st trial s",
     "compute s",
     "ovh/trial ms",
+    "ovh steady ms",
     "best",
     "epochs",
     "driver MB",
@@ -556,6 +563,7 @@ def table_rows(results: list[Result]) -> list[list[str]]:
                 _f(r.first_trial_s),
                 _f(r.compute_s),
                 _f(r.overhead_ms, "{:.0f}"),
+                _f(r.steady_overhead_ms, "{:.0f}"),
                 _f(r.best, "{:.4f}"),
                 _f(r.epochs if r.bench.startswith("torch") else None, "{}"),
                 _f(r.driver_peak_mb, "{:.0f}"),
