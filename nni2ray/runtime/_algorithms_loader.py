@@ -102,10 +102,15 @@ class UserAlgorithm:
         print(f"nni2ray: the custom {self.role} {where} raised:\n{text}", file=sys.stderr, end="")
 
     def close(self) -> None:
-        """NNI's end of the dispatcher loop: ``_on_exit`` (also after a handler raised)."""
+        """NNI's end of the dispatcher loop: ``_on_exit``, also after a method raised."""
         on_exit = getattr(self.obj, "_on_exit", None)
-        if callable(on_exit) and self.failure is None:
-            self.call("_on_exit")
+        if not callable(on_exit):
+            return
+        try:
+            on_exit()
+        except Exception as exc:
+            if self.failure is None:
+                self.fail("_on_exit", exc)
 
 
 def load_algorithm(
