@@ -83,6 +83,10 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
         plan = translate(experiment)
     except UnsupportedError as exc:
         conversion.refusal = str(exc)
+    if plan is not None:
+        from nni2ray.translate._tuners import advisor_without_nni2ray
+
+        plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
     if plan is not None and "custom" in (plan.searcher.kind, plan.scheduler.kind):
         # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
         conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"

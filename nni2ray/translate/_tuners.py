@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
 from nni2ray.experiment.model import AlgorithmSpec, Experiment
 from nni2ray.notes import Note, Severity
-from nni2ray.translate.plan import SchedulerCall, SearcherCall
+from nni2ray.translate.plan import SchedulerCall, SearcherCall, TunePlan
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,18 @@ def _pbt(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     )
 
 
+_HYPERBAND_EXACT = (
+    "Hyperband keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions "
+    "as new trials); new configurations use NNI's sampling formulas from nni2ray's own "
+    "random stream"
+)
+_BOHB_SAMPLING = (
+    "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
+    "trials), but draws every new configuration at random with NNI's formulas instead of "
+    "from BOHB's KDE model"
+)
+
+
 def _int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: int) -> int:
     value = spec.class_args.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -159,14 +172,9 @@ def _hyperband(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         "optimize_mode": spec.optimize_mode or "maximize",
         "seed": _seed(spec),
     }
-    text = (
-        "Hyperband keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions "
-        "as new trials); new configurations use NNI's sampling formulas from nni2ray's own "
-        "random stream"
-    )
     return TunerMapping(
         SearcherCall("hyperband", spec.name or "Hyperband", kwargs, exact=True),
-        (_note(spec, exp, Severity.EXACT, text),),
+        (_note(spec, exp, Severity.EXACT, _HYPERBAND_EXACT),),
         scheduler=SchedulerCall("fifo", spec.name, {}, exact=True),
     )
 
@@ -191,15 +199,61 @@ def _bohb(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         "optimize_mode": spec.optimize_mode or "maximize",
         "seed": _seed(spec),
     }
-    text = (
-        "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
-        "trials), but draws every new configuration at random with NNI's formulas instead of "
-        "from BOHB's KDE model"
-    )
     return TunerMapping(
         SearcherCall("bohb", spec.name or "BOHB", kwargs),
-        (_note(spec, exp, Severity.APPROXIMATED, text),),
+        (_note(spec, exp, Severity.APPROXIMATED, _BOHB_SAMPLING),),
         scheduler=SchedulerCall("fifo", spec.name, {}, exact=True),
+    )
+
+
+def advisor_without_nni2ray(plan: TunePlan) -> TunePlan:
+    """The plan a converted project (plain Ray Tune, no nni2ray) uses for Hyperband/BOHB.
+
+    The exact bracket schedule needs nni2ray's searcher; a converted launcher approximates
+    it with random search (Hyperband) or hyperopt's TPE (BOHB), ASHA early stopping and
+    ``TRIAL_BUDGET`` = the maximum budget for every trial. Other plans are returned as is.
+    """
+    call = plan.searcher
+    if call.kind not in ("hyperband", "bohb"):
+        return plan
+    eta = int(call.kwargs["eta"])
+    seed = call.kwargs.get("seed")
+    if call.kind == "hyperband":
+        max_budget = int(call.kwargs["R"])
+        s_max = int(math.floor(math.log(max_budget, eta) + 1e-6)) if max_budget > 1 else 0
+        min_budget = max(1, int(max_budget / eta**s_max))
+        searcher = SearcherCall("random", call.nni_name, {"seed": seed})
+        text = (
+            "Hyperband runs as random search with ASHA early stopping (max_t=R, "
+            "reduction_factor=eta); each trial gets TRIAL_BUDGET=R and ASHA stops weak trials "
+            "at rung boundaries instead of restarting promoted configs with a larger budget"
+        )
+    else:
+        max_budget = int(call.kwargs["max_budget"])
+        min_budget = max(1, int(call.kwargs["min_budget"]))
+        searcher = SearcherCall(
+            "hyperopt", call.nni_name, {"algo": "tpe", "random_state_seed": seed}
+        )
+        text = (
+            "BOHB runs as hyperopt's TPE with ASHA early stopping (max_t=max_budget, "
+            "grace_period=min_budget, reduction_factor=eta); each trial gets "
+            "TRIAL_BUDGET=max_budget"
+        )
+    exact_notes = [n for n in plan.notes if n.message in (_HYPERBAND_EXACT, _BOHB_SAMPLING)]
+    where = exact_notes[0] if exact_notes else None
+    note = Note(
+        Severity.APPROXIMATED,
+        text,
+        file=where.file if where else None,
+        field=where.field if where else None,
+    )
+    schedule = {"max_t": max_budget, "reduction_factor": eta, "grace_period": min_budget}
+    return replace(
+        plan,
+        searcher=searcher,
+        scheduler=SchedulerCall("asha", plan.scheduler.nni_name, schedule),
+        extra_parameters=dict(plan.extra_parameters, TRIAL_BUDGET=max_budget),
+        notes=tuple(n for n in plan.notes if n not in exact_notes) + (note,),
     )
 
 

@@ -167,3 +167,19 @@ def test_bohb_ids_and_sequence_numbers() -> None:
     configs = [searcher.suggest(f"t{i}") for i in range(3)]
     assert [c[SEQUENCE_KEY] for c in configs if c] == [0, 1, 2]
     assert searcher.parameter_ids["t2"] == "1_0_2"
+
+
+def test_converted_projects_keep_the_asha_approximation() -> None:
+    from pathlib import Path
+
+    from nni2ray.experiment import load_experiment
+    from nni2ray.notes import Severity
+    from nni2ray.translate import translate
+    from nni2ray.translate._tuners import advisor_without_nni2ray
+
+    folder = Path(__file__).resolve().parents[2] / "fixtures" / "experiments" / "hyperband_advisor"
+    plan = advisor_without_nni2ray(translate(load_experiment(folder)))
+    assert (plan.searcher.kind, plan.searcher.exact) == ("random", False)
+    assert plan.scheduler.kwargs == {"max_t": 9, "reduction_factor": 3, "grace_period": 1}
+    assert plan.extra_parameters == {"TRIAL_BUDGET": 9}
+    assert [n.severity for n in plan.notes if n.field == "advisor.name"] == [Severity.APPROXIMATED]
