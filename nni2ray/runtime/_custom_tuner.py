@@ -66,11 +66,12 @@ class CustomTunerSearch(Searcher):
         self._trials: dict[str, _TunerTrial] = {}
 
     def set_search_properties(
-        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+        self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any
     ) -> bool:
         return True
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+    # Searcher.FINISHED is a str, which Ray's annotation of suggest leaves out.
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:  # type: ignore[override]
         if self.user_algorithm.failure is not None:
             return Searcher.FINISHED
         if not self._pushed and self._credits > 0:
@@ -114,12 +115,12 @@ class CustomTunerSearch(Searcher):
         self._next_sequence += 1
         return {PARAMETERS_KEY: parameters, SEQUENCE_KEY: sequence}
 
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         trial = self._trials.get(trial_id)
         if trial is not None:
             self._observe(trial_id, trial, result)
 
-    def _observe(self, trial_id: str, trial: _TunerTrial, result: dict) -> None:
+    def _observe(self, trial_id: str, trial: _TunerTrial, result: dict[str, Any]) -> None:
         kind = result.get("nni_type")
         if kind == PERIODICAL:
             trial.last_intermediate, trial.has_intermediate = reported_value(result), True
@@ -138,7 +139,7 @@ class CustomTunerSearch(Searcher):
         )
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         trial = self._trials.pop(trial_id, None)
         if trial is None:

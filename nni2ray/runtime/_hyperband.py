@@ -127,7 +127,7 @@ class BracketSearch(Searcher):
         self.parameter_ids: dict[str, str] = {}  # Tune trial id -> NNI parameter id
 
     def set_search_properties(
-        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+        self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any
     ) -> bool:
         return True
 
@@ -175,12 +175,12 @@ class BracketSearch(Searcher):
         if not configs:
             bracket.done = True
 
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         config = self._trials.get(trial_id)
         if config is not None:
             self._observe(config, result)
 
-    def _observe(self, config: _Config, result: dict) -> None:
+    def _observe(self, config: _Config, result: dict[str, Any]) -> None:
         kind = result.get("nni_type")
         value = scalar_of(reported_value(result))
         if kind not in (PERIODICAL, FINAL) or value is None:
@@ -190,7 +190,7 @@ class BracketSearch(Searcher):
             config.perf = (sequence, value)
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         config = self._trials.pop(trial_id, None)
         if config is None:
