@@ -12,6 +12,7 @@ Hierarchy::
     ├── TrialLaunchError            the trial command or its directory cannot be started
     ├── TrialProtocolError          a trial broke the NNI trial contract
     ├── OutputError                 the output folder cannot be used
+    ├── HistoryError                an NNI experiment folder or database cannot be read
     └── ConvertError                a trial file cannot be parsed for conversion
 
 Anything that is not an ``Nni2RayError`` is a bug and keeps its traceback.
@@ -106,6 +107,10 @@ class TrialProtocolError(Nni2RayError):
 
 class OutputError(Nni2RayError):
     """The output folder cannot be created or written."""
+
+
+class HistoryError(Nni2RayError):
+    """An NNI experiment folder or database that cannot be read as NNI's history."""
 
 
 class ConvertError(Nni2RayError):

@@ -3,8 +3,9 @@ and the trials ``nni2ray run --from-nni`` starts from. Pure Python, stdlib ``sql
 
 from __future__ import annotations
 
+from nni2ray.errors import HistoryError
 from nni2ray.nni_import._database import load_history
-from nni2ray.nni_import._model import HistoryError, NniHistory, NniTrial
+from nni2ray.nni_import._model import NniHistory, NniTrial
 from nni2ray.nni_import._write import to_record, write_import
 
 __all__ = ["HistoryError", "NniHistory", "NniTrial", "load_history", "to_record", "write_import"]

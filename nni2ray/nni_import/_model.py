@@ -6,12 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nni2ray.errors import Nni2RayError
-
-
-class HistoryError(Nni2RayError):
-    """An NNI experiment folder or database that cannot be read as NNI's history."""
-
 
 @dataclass
 class NniTrial:
