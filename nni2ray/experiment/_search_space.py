@@ -150,10 +150,12 @@ class _Parser:
         root, _ = _validators()
         errors = list(root.iter_errors(raw))
         if not isinstance(raw, dict):
+            # A file that is text, not a mapping, is not quoted: it may be any file at all.
+            got = f"text of {len(raw)} characters" if isinstance(raw, str) else _show(raw)
             self.report(
                 (),
                 self.prefix.rstrip("."),
-                f"search space must be a mapping of parameter names to specs (got {_show(raw)})",
+                f"search space must be a mapping of parameter names to specs (got {got})",
                 'write {"name": {"_type": "choice", "_value": [...]}, ...}',
             )
             return []

@@ -348,13 +348,17 @@ def test_parse_reports_every_problem_with_lines_and_prefix() -> None:
     )
 
 
-@pytest.mark.parametrize("raw", [[], "x", None, 1], ids=["list", "string", "null", "number"])
-def test_parse_top_level_must_be_a_mapping(raw: Any) -> None:
+@pytest.mark.parametrize(
+    ("raw", "got"),
+    [([], "[]"), ("x", "text of 1 characters"), (None, "None"), (1, "1")],
+    ids=["list", "string-not-quoted", "null", "number"],
+)
+def test_parse_top_level_must_be_a_mapping(raw: Any, got: str) -> None:
     with pytest.raises(SearchSpaceError) as caught:
         parse_search_space(raw, file="s.json", field_prefix="searchSpace.")
     (problem,) = caught.value.problems
     assert problem == Problem(
-        f"search space must be a mapping of parameter names to specs (got {raw!r})",
+        f"search space must be a mapping of parameter names to specs (got {got})",
         "s.json",
         "searchSpace",
         None,
