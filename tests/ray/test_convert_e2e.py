@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +25,18 @@ TRIALS = 2
 
 
 def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    # Only the installed packages' folders, read without running their .pth hooks: an
+    # editable install of nni2ray (as the README's test command makes) stays invisible.
+    env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
+    return env
 
 
 def _python(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    # -I: no PYTHONPATH, no user site, and the script's folder is not put on sys.path, so
-    # neither the repository (nni2ray, the nni shim) nor a stray `nni` can be imported.
-    command = [sys.executable, "-I", *args]
+    # -S: no site module, so no .pth file (an editable nni2ray) is processed; -P: the
+    # script's folder is not put on sys.path. Neither the repository (nni2ray, the nni
+    # shim) nor a stray `nni` can be imported; Ray comes from PYTHONPATH above.
+    command = [sys.executable, "-S", "-P", *args]
     return subprocess.run(
         command, cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=timeout
     )
