@@ -26,14 +26,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def ray_session() -> Iterator[None]:
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield
     ray.shutdown()
 
 
-def run_folder(path: Path | str, output: Path, *, config: str | None = None,
-               **overrides: object) -> RunSummary:
+def run_folder(
+    path: Path | str, output: Path, *, config: str | None = None, **overrides: object
+) -> RunSummary:
     """Load, translate and run an experiment folder quietly; return the summary."""
     experiment = load_experiment(path, config_name=config)
     plan = translate(experiment, **overrides)  # type: ignore[arg-type]

@@ -54,8 +54,10 @@ def test_reported_values_reach_export_in_order(tmp_path: Path) -> None:
     # GridSearch over a finite space ends the run by itself (NNI would hang here).
     # No early stopping, so that every value is reported.
     summary = run_folder(_experiment(tmp_path / "exp"), tmp_path / "out", scheduler="none")
-    export = {e["parameter"]["shape"]: e for e in
-              json.loads((tmp_path / "out" / "export.json").read_text())}
+    export = {
+        e["parameter"]["shape"]: e
+        for e in json.loads((tmp_path / "out" / "export.json").read_text())
+    }
     values = [round(step / 10, 1) for step in range(1, 11)]
     assert export["number"]["intermediate"] == values + [1.0]
     assert export["number"]["value"] == 1.0

@@ -51,8 +51,15 @@ TRIAL = textwrap.dedent(
     """
 )
 
-SPECIAL = {10: "crash", 20: "hang", 30: "silent", 40: "nan", 50: "nodefault", 60: "flood",
-           70: "spawner"}
+SPECIAL = {
+    10: "crash",
+    20: "hang",
+    30: "silent",
+    40: "nan",
+    50: "nodefault",
+    60: "flood",
+    70: "spawner",
+}
 
 
 def _experiment(folder: Path) -> Path:
@@ -83,8 +90,10 @@ def _experiment(folder: Path) -> Path:
 
 def test_hundred_trials_with_pathological_ones_all_complete(tmp_path: Path) -> None:
     summary = run_folder(_experiment(tmp_path / "exp"), tmp_path / "out")
-    by_kind = {r.parameters["kind"] if r.parameters["kind"] != "ok" else r.parameters["i"]: r
-               for r in summary.records}
+    by_kind = {
+        r.parameters["kind"] if r.parameters["kind"] != "ok" else r.parameters["i"]: r
+        for r in summary.records
+    }
     assert len(summary.records) == 100
     ok = [r for r in summary.records if r.parameters["kind"] == "ok"]
     assert len(ok) == 93
