@@ -13,6 +13,7 @@ Hierarchy::
     ├── TrialProtocolError          a trial broke the NNI trial contract
     ├── OutputError                 the output folder cannot be used
     ├── HistoryError                an NNI experiment folder or database cannot be read
+    ├── AlgorithmError              a custom tuner/assessor cannot be loaded, or it raised
     └── ConvertError                a trial file cannot be parsed for conversion
 
 Anything that is not an ``Nni2RayError`` is a bug and keeps its traceback.
@@ -111,6 +112,10 @@ class OutputError(Nni2RayError):
 
 class HistoryError(Nni2RayError):
     """An NNI experiment folder or database that cannot be read as NNI's history."""
+
+
+class AlgorithmError(Nni2RayError):
+    """A user's custom tuner or assessor could not be loaded, or one of its methods raised."""
 
 
 class ConvertError(Nni2RayError):

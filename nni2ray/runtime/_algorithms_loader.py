@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nni2ray.errors import Nni2RayError
+from nni2ray.errors import AlgorithmError
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised.
 FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
@@ -32,10 +32,6 @@ _SHIM_MODULES = ("recoverable", "utils", "tuner", "assessor", "typehint", "trial
 
 #: Top-level module names nni2ray imported from a code directory, and that directory.
 _LOADED_FROM: dict[str, str] = {}
-
-
-class AlgorithmError(Nni2RayError):
-    """A user's custom tuner or assessor could not be loaded, or one of its methods raised."""
 
 
 @dataclass(frozen=True)

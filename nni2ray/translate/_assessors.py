@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from nni2ray.errors import UnsupportedError
+from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import AlgorithmSpec, Experiment
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import SchedulerCall
@@ -22,7 +23,7 @@ def _medianstop(spec: AlgorithmSpec, exp: Experiment) -> tuple[SchedulerCall, tu
     if not isinstance(start_step, int) or isinstance(start_step, bool) or start_step < 0:
         raise UnsupportedError(
             f"start_step must be a non-negative integer (got {start_step!r})",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field="assessor.classArgs.start_step",
             hint="write start_step: 0 or a positive number of intermediate results",
         )
@@ -37,7 +38,9 @@ def _curvefitting(spec: AlgorithmSpec, exp: Experiment) -> tuple[SchedulerCall, 
     )
     start = spec.class_args.get("start_step", 6)
     kwargs = dict(DEFAULT_ASHA, grace_period=start if isinstance(start, int) and start > 0 else 1)
-    note = Note(Severity.APPROXIMATED, text, file=exp.config_file, field="assessor.name")
+    note = Note(
+        Severity.APPROXIMATED, text, file=display_path(exp.config_file), field="assessor.name"
+    )
     return SchedulerCall("asha", spec.name, kwargs), (note,)
 
 
@@ -76,7 +79,7 @@ def assessor_to_scheduler(
     if builder is None:
         raise UnsupportedError(
             f"{spec.name!r} has no Ray Tune equivalent",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field="assessor.name",
             hint="supported: Medianstop, Curvefitting",
         )

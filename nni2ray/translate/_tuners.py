@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
+from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import AlgorithmSpec, Experiment
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import SchedulerCall, SearcherCall, TunePlan
@@ -49,7 +50,7 @@ DEFAULT_MODES: dict[str, str | None] = {
 
 
 def _note(spec: AlgorithmSpec, exp: Experiment, severity: Severity, text: str) -> Note:
-    return Note(severity, text, file=exp.config_file, field=f"{spec.role}.name")
+    return Note(severity, text, file=display_path(exp.config_file), field=f"{spec.role}.name")
 
 
 def _seed(spec: AlgorithmSpec) -> int | None:
@@ -96,7 +97,7 @@ def _grid(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         raise UnsupportedError(
             "GridSearch over continuous parameters refines its grid forever in NNI; "
             "nni2ray only enumerates finite spaces",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field=f"{spec.role}.name",
             hint="make every parameter choice, randint or a q-type with finite bounds, "
             "or use the Random or TPE tuner",
@@ -112,7 +113,7 @@ def _batch(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         raise UnsupportedError(
             "the Batch tuner needs exactly one search-space key of type choice whose "
             "options are complete parameter dicts",
-            file=exp.search_space_file or exp.config_file,
+            file=display_path(exp.search_space_file or exp.config_file),
             field="searchSpace",
             hint='write {"combine_params": {"_type": "choice", "_value": [{...}, ...]}}',
         )
@@ -149,7 +150,7 @@ def _int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: 
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise UnsupportedError(
             f"{key} must be an integer >= {low} (got {value!r})",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field=f"{spec.role}.classArgs.{key}",
             hint=f"write {key}: {default}",
         )
@@ -161,7 +162,7 @@ def _hyperband(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     if exec_mode not in ("parallelism", "serial"):
         raise UnsupportedError(
             f"exec_mode must be 'parallelism' or 'serial' (got {exec_mode!r})",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field=f"{spec.role}.classArgs.exec_mode",
             hint="write exec_mode: parallelism",
         )
@@ -188,7 +189,7 @@ def _bohb(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     if not numbers or not 0 < min_budget <= max_budget:
         raise UnsupportedError(
             f"BOHB needs 0 < min_budget <= max_budget (got {min_budget!r}, {max_budget!r})",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field=f"{spec.role}.classArgs",
             hint="write e.g. min_budget: 1 and max_budget: 27",
         )
@@ -320,7 +321,7 @@ def tuner_to_searcher(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         supported = ", ".join(sorted({canonical_key(k) for k in TUNERS}))
         raise UnsupportedError(
             f"{spec.name!r} has no Ray Tune equivalent",
-            file=exp.config_file,
+            file=display_path(exp.config_file),
             field=f"{spec.role}.name",
             hint=f"supported: {supported}",
         )

@@ -14,11 +14,10 @@ import pytest
 from ray.tune.schedulers import TrialScheduler
 from ray.tune.search import Searcher
 
-from nni2ray.errors import UnsupportedError
+from nni2ray.errors import AlgorithmError, UnsupportedError
 from nni2ray.experiment import load_experiment
 from nni2ray.runtime._algorithms_loader import (
     ERROR_FILE,
-    AlgorithmError,
     UserAlgorithm,
     close_algorithms,
     load_algorithm,
