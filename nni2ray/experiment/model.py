@@ -66,8 +66,10 @@ class Parameter:
     @property
     def nested(self) -> bool:
         """True for a ``choice`` whose options are all dicts with ``_name``."""
-        return self.type == "choice" and bool(self.options) and all(
-            isinstance(option, NestedOption) for option in self.options
+        return (
+            self.type == "choice"
+            and bool(self.options)
+            and all(isinstance(option, NestedOption) for option in self.options)
         )
 
 

@@ -176,6 +176,7 @@ def test_numpy_like_scalars_become_numbers(trial):
 
 def test_real_numpy_scalars_become_numbers(trial):
     import numpy  # noqa: F401  - installed with the test extra (scikit-learn needs it)
+
     run = trial(
         """
         import numpy as np

@@ -48,7 +48,8 @@ def _convert(name: str, out: Path) -> None:
 
 
 RUNNABLE = [
-    n for n in EXPERIMENTS
+    n
+    for n in EXPERIMENTS
     if n not in NO_LAUNCHER and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 

@@ -195,8 +195,6 @@ def test_python_files_compile(script: Path, tmp_path: Path) -> None:
     py_compile.compile(str(script), cfile=str(tmp_path / "out.pyc"), doraise=True)
 
 
-
-
 # (folder, script relative to the folder's code directory, code dir)
 _SMOKE = [
     ("digits_sklearn_v2", "main.py", "."),
