@@ -661,7 +661,7 @@ def targets(results: list[Result]) -> list[list[str]]:
                 [
                     f"trivial_long {runner}: last 100 >= 90% as fast as first 100",
                     f"{mine.rate_last100:.2f} vs {mine.rate_first100:.2f} trials/s "
-                    f"= {100 * mine.rate_ratio:.0f}%",
+                    f"= {100 * mine.rate_ratio:.1f}%",
                     "PASS" if mine.rate_ratio >= 0.9 else "MISS",
                 ]
             )
@@ -689,7 +689,7 @@ def targets(results: list[Result]) -> list[list[str]]:
             out.append(
                 [
                     f"torch_epochs {runner} (ASHA): <= 40% of {src}'s epochs",
-                    f"{mine.epochs} / {base.epochs} = {100 * frac:.0f}%",
+                    f"{mine.epochs} / {base.epochs} = {100 * frac:.1f}%",
                     "PASS" if frac <= 0.4 else "MISS",
                 ]
             )
