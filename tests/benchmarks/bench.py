@@ -514,12 +514,16 @@ def run_nni(bench: Bench, trials: int, work: Path, nni_python: str, quiet: bool)
 
 def check_nni(nni_python: str) -> str | None:
     """None if ``nni_python`` can run nnictl, else the reason."""
-    probe = subprocess.run(
-        [nni_python, "-c", "import nni, nni.tools.nnictl.nnictl; print(nni.__version__)"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    try:
+        probe = subprocess.run(
+            [nni_python, "-c", "import nni, nni.tools.nnictl.nnictl; print(nni.__version__)"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
     if probe.returncode != 0:
         return probe.stdout.strip().splitlines()[-1] if probe.stdout.strip() else "import failed"
     return None
