@@ -29,6 +29,9 @@ _TUNE_ENV = {
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
     "RAY_CHDIR_TO_TRIAL_DIR": "0",
     "RAY_AIR_NEW_OUTPUT": "0",
+    # nni2ray resumes from its own per-trial records, not from Tune's experiment snapshot,
+    # whose cost grows with the number of trials: take it once a minute, not every ~10 s.
+    "TUNE_GLOBAL_CHECKPOINT_S": "60",
 }
 
 

@@ -59,7 +59,13 @@ class NniTrial(tune.Trainable):
                 template = self._template = Template(modules, spec.env, spec.cwd, log)
             except OSError:
                 return None
-        return template, command
+        try:
+            ready = template.ready(0)
+        except OSError:  # the template died: this and later trials start cold
+            self._close_template()
+            return None
+        # While the template still imports, trials start cold rather than wait for it.
+        return (template, command) if ready else None
 
     def _close_template(self) -> None:
         if self._template is not None:
