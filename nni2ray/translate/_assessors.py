@@ -11,9 +11,10 @@ from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import SchedulerCall
 
 #: ASHA as nni2ray's default early stopping: judge after every reported intermediate
-#: result, keep the best third at each rung. ``max_t`` is set far beyond any epoch count
-#: because Ray stops a trial outright once it reaches ``max_t`` reports.
-DEFAULT_ASHA = {"grace_period": 1, "reduction_factor": 3, "max_t": 1_000_000}
+#: result, keep the best quarter at each rung (Ray's own default reduction factor).
+#: ``max_t`` is set far beyond any epoch count because Ray stops a trial outright once it
+#: reaches ``max_t`` reports.
+DEFAULT_ASHA = {"grace_period": 1, "reduction_factor": 4, "max_t": 1_000_000}
 
 Builder = Callable[[AlgorithmSpec, Experiment], tuple[SchedulerCall, tuple[Note, ...]]]
 
