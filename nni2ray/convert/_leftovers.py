@@ -5,26 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from nni2ray.convert.rewrites import REWRITES_BY_TARGET
+from nni2ray.experiment.model import PARAMETER_TYPES
 
 _DYNAMIC = {"getattr", "setattr", "hasattr", "delattr", "vars", "dir"}
 _NAS_PREFIXES = ("nni.nas", "nni.retiarii", "nni.mutable", "nni.compression", "nni.algorithms")
+# nni.choice(...), nni.uniform(...), ...: NAS mutables in 3.0, the annotation runtime in 2.x.
 _NAS_NAMES = {
     f"nni.{name}"
-    for name in (
-        "choice",
-        "randint",
-        "uniform",
-        "quniform",
-        "loguniform",
-        "qloguniform",
-        "normal",
-        "qnormal",
-        "lognormal",
-        "qlognormal",
-        "function_choice",
-        "mutable_layer",
-        "training_update",
-    )
+    for name in (*PARAMETER_TYPES, "function_choice", "mutable_layer", "training_update")
 }
 
 
