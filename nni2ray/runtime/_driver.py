@@ -32,6 +32,9 @@ _TUNE_ENV = {
     # nni2ray resumes from its own per-trial records, not from Tune's experiment snapshot,
     # whose cost grows with the number of trials: take it once a minute, not every ~10 s.
     "TUNE_GLOBAL_CHECKPOINT_S": "60",
+    # Tune's CSV/JSON/TensorBoard loggers come from runtime._loggers instead: without
+    # heartbeats, and without importing tensorboardX (and so torch) before the first trial.
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 
 
@@ -280,6 +283,7 @@ def _fit(
     from nni2ray.runtime._algorithms_loader import ERROR_FILE, close_algorithms
     from nni2ray.runtime._build import build_scheduler, build_searcher
     from nni2ray.runtime._callbacks import Recorder, RunStopper
+    from nni2ray.runtime._loggers import TuneResultLoggers
     from nni2ray.runtime._trainable import NniTrial
 
     experiment_id = prior.experiment_id or new_experiment_id()
@@ -309,7 +313,7 @@ def _fit(
             name=prior.tune_name,
             storage_path=str(output),
             stop=stopper,
-            callbacks=[recorder],
+            callbacks=[recorder, TuneResultLoggers()],
             verbose=0,
             # A trial whose worker died (node lost, OOM kill) starts again from scratch.
             failure_config=tune.FailureConfig(max_failures=options.max_retries),
