@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -9,6 +10,7 @@ import string
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -134,22 +136,39 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
     if plan.num_samples == 0:
         return _finish_without_trials(plan, output, prior)
-    os.environ.update(_TUNE_ENV)
-    if not options.address:
+    env = dict(_TUNE_ENV)
+    # Stage as many trials as may run at once, not Tune's default of 200 ahead.
+    env["TUNE_MAX_PENDING_TRIALS_PG"] = str(plan.max_concurrent_trials)
+    if not options.address and "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER" not in os.environ:
         # A local run serves no other machine: Ray then binds its ports to 127.0.0.1, not
         # to the machine's network address (read when Ray is imported).
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    # Stage as many trials as may run at once, not Tune's default of 200 ahead.
-    os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = str(plan.max_concurrent_trials)
-    import ray
+        env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    with _environment(env):
+        import ray
 
-    started_ray = _start_ray(experiment, plan, options)
+        started_ray = _start_ray(experiment, plan, options)
+        try:
+            _check_resources(experiment, plan)
+            return _fit(experiment, plan, options, output, prior)
+        finally:
+            if started_ray:
+                ray.shutdown()
+
+
+@contextlib.contextmanager
+def _environment(updates: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the run only; the caller's environment is restored
+    (a program that runs nni2ray and then its own Tune must not inherit nni2ray's settings)."""
+    saved = {name: os.environ.get(name) for name in updates}
+    os.environ.update(updates)
     try:
-        _check_resources(experiment, plan)
-        return _fit(experiment, plan, options, output, prior)
+        yield
     finally:
-        if started_ray:
-            ray.shutdown()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:

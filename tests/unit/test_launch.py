@@ -80,3 +80,18 @@ def test_extra_parameters_and_pass_through(tmp_path: Path) -> None:
     prepare_trial(context, {PARAMETERS_KEY: {"x": 1}, SEQUENCE_KEY: 1}, "t4", None)
     record = json.loads((tmp_path / "out" / "trials" / "t4" / "parameter.cfg").read_text())
     assert record["parameters"] == {"x": 1, "TRIAL_BUDGET": 9}
+
+
+def test_run_settings_do_not_leak_into_the_caller_s_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nni2ray.runtime._driver import _environment
+
+    monkeypatch.setenv("TUNE_GLOBAL_CHECKPOINT_S", "7")
+    monkeypatch.delenv("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", raising=False)
+    with _environment(
+        {"TUNE_GLOBAL_CHECKPOINT_S": "60", "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1"}
+    ):
+        assert os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] == "1"
+    assert os.environ["TUNE_GLOBAL_CHECKPOINT_S"] == "7"
+    assert "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS" not in os.environ
