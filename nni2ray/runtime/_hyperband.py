@@ -22,7 +22,7 @@ from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
 from nni2ray.runtime._algorithms_loader import reported_value
 from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._trial_run import FINAL, PERIODICAL
+from nni2ray.runtime._trial_run import FINAL, PERIODICAL, finite_scalar
 
 #: The parameter NNI's advisors add to every trial.
 BUDGET_KEY = "TRIAL_BUDGET"
@@ -50,15 +50,6 @@ def schedule(
     """Every bracket of one Hyperband iteration, ``s_max`` first."""
     s_max = s_max_of(max_budget, eta, min_budget)
     return {s: bracket_rounds(s, s_max, max_budget, eta) for s in range(s_max, -1, -1)}
-
-
-def scalar_of(value: Any) -> float | None:
-    """NNI's ``extract_scalar_reward`` (a number, or a dict's ``default``) if finite."""
-    if isinstance(value, dict):
-        value = value.get("default")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 @dataclass
@@ -182,7 +173,7 @@ class BracketSearch(Searcher):
 
     def _observe(self, config: _Config, result: dict[str, Any]) -> None:
         kind = result.get("nni_type")
-        value = scalar_of(reported_value(result))
+        value = finite_scalar(reported_value(result))
         if kind not in (PERIODICAL, FINAL) or value is None:
             return
         sequence = math.inf if kind == FINAL else float(result.get("nni_sequence") or 0)

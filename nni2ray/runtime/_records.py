@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nni2ray.runtime._trial_run import FINAL
+from nni2ray.runtime._trial_run import FINAL, finite_scalar
 
 RUNNING = "RUNNING"
 
@@ -68,12 +67,7 @@ class TrialRecord:
 
     @property
     def final_scalar(self) -> float | None:
-        value = self.final
-        if isinstance(value, dict):
-            value = value.get("default")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None
-        return float(value) if math.isfinite(value) else None
+        return finite_scalar(self.final)
 
     @property
     def intermediate(self) -> list[Any]:

@@ -9,12 +9,11 @@ would restart from scratch), and ends a stopped trial's process tree at once.
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
-from nni2ray.runtime._trial_run import SUCCEEDED
+from nni2ray.runtime._trial_run import SUCCEEDED, finite_scalar
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +21,7 @@ PERIODICAL = "PERIODICAL"
 
 
 def _judgeable(result: dict[str, Any]) -> bool:
-    value = result.get("default")
-    return (
-        result.get("nni_type") == PERIODICAL
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-    )
+    return result.get("nni_type") == PERIODICAL and finite_scalar(result.get("default")) is not None
 
 
 def end_trial_process(trial: Any) -> None:

@@ -16,7 +16,7 @@ from ray.tune.search import Searcher
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
 from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._trial_run import FINAL
+from nni2ray.runtime._trial_run import FINAL, finite_scalar
 from nni2ray.translate import nni_space
 
 
@@ -211,13 +211,12 @@ class NniSearch(Searcher):
     def on_trial_complete(
         self, trial_id: str, result: dict | None = None, error: bool = False
     ) -> None:
-        value = (result or {}).get(self.metric)
+        value = finite_scalar((result or {}).get(self.metric))
         usable = (
             not error
             and result is not None
             and result.get("nni_type") == FINAL
-            and isinstance(value, (int, float))
-            and math.isfinite(value)
+            and value is not None
         )
         replayed = self._replayed.pop(trial_id, None)
         if replayed is not None:  # the wrapped searcher never saw this trial

@@ -30,6 +30,15 @@ EARLY_STOPPED = "EARLY_STOPPED"
 USER_CANCELED = "USER_CANCELED"
 
 
+def finite_scalar(value: Any) -> float | None:
+    """NNI's ``extract_scalar_reward`` (a number, or a dict's ``default``), if finite."""
+    if isinstance(value, dict):
+        value = value.get("default")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 class TrialRun:
     """One trial: its process plus the bookkeeping that orders its results.
 
