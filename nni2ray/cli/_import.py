@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from nni2ray.nni_import import load_history, write_import
-    from nni2ray.runtime._driver import prepare_output
+    from nni2ray.results import load_history, prepare_output, write_import
 
     history = load_history(args.path)  # everything is read and checked before any write
     output = prepare_output(args.output or default_import_output(history.experiment_id))
@@ -53,5 +51,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def default_import_output(experiment_id: str) -> Path:
+    from nni2ray.results import default_output
+
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment_id).strip("._")[:64] or "experiment"
-    return Path("nni2ray-results") / f"nni-{safe}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return default_output(f"nni-{safe}")

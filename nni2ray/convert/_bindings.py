@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from nni2ray.convert._context import Bindings
+from nni2ray.convert._rewrite_context import Bindings
 
 
 class _BindingCollector(cst.CSTVisitor):

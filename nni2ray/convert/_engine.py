@@ -12,9 +12,9 @@ from libcst.metadata import (
 )
 
 from nni2ray.convert._bindings import collect_bindings, merged
-from nni2ray.convert._context import Bindings, Refusal, RewriteContext
 from nni2ray.convert._leftovers import annotation_text, leftover_reason
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Unchanged
+from nni2ray.convert._rewrite_context import Bindings, Refusal, RewriteContext
 from nni2ray.convert.rewrites import REWRITES_BY_TARGET
 from nni2ray.convert.rewrites.imports import RewriteImports, is_nni_module
 from nni2ray.errors import Problem

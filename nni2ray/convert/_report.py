@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from nni2ray.convert._command import TrialLaunch
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped, Unchanged
+from nni2ray.convert.launcher._command import TrialLaunch
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note
 from nni2ray.translate.plan import TunePlan

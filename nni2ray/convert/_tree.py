@@ -6,8 +6,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nni2ray.convert._command import TrialLaunch, parse_trial_command
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
+from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
 from nni2ray.errors import ConvertError, OutputError, UnsupportedError
 from nni2ray.experiment.model import Experiment
 from nni2ray.translate.plan import TunePlan
@@ -98,9 +98,9 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
 def _generate(
     conversion: TreeConversion, experiment: Experiment, plan: TunePlan | None, launch: TrialLaunch
 ) -> None:
-    from nni2ray.convert._driver import LAUNCHER_NAME, SPACE_MODULE, launcher_source
     from nni2ray.convert._report import migration_report
-    from nni2ray.translate._search_space import nni_space_source
+    from nni2ray.convert.launcher._generate import LAUNCHER_NAME, SPACE_MODULE, launcher_source
+    from nni2ray.translate.param_space import nni_space_source
 
     generated = conversion.generated
     if plan is not None:

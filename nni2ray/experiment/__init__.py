@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from nni2ray.errors import ConfigError
-from nni2ray.experiment._build import build_experiment
-from nni2ray.experiment._context import Context
+from nni2ray.experiment._assemble import build_experiment
+from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
 from nni2ray.experiment._paths import display_path

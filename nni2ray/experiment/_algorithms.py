@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from nni2ray.experiment._context import Context, Key, show
+from nni2ray.experiment._findings import Context, Key, show
 from nni2ray.experiment._paths import display_path, resolve_path
 from nni2ray.experiment.model import AlgorithmRole, AlgorithmSpec, OptimizeMode
 from nni2ray.notes import Severity

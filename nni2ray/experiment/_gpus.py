@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from nni2ray.experiment._context import Context, Key, show
+from nni2ray.experiment._findings import Context, Key, show
 from nni2ray.notes import Severity
 
 

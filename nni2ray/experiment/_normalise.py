@@ -7,7 +7,6 @@ import math
 from pathlib import PurePosixPath
 from typing import Any
 
-from nni2ray.experiment._context import Context, Key, Origin, show
 from nni2ray.experiment._fields import (
     ALGORITHM,
     INTEGER_FIELDS,
@@ -19,6 +18,7 @@ from nni2ray.experiment._fields import (
     Field,
     key_norm,
 )
+from nni2ray.experiment._findings import Context, Key, Origin, show
 from nni2ray.experiment._read import DocPath, Document
 from nni2ray.notes import Severity
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from nni2ray.experiment._context import Context, Key, show
+from nni2ray.experiment._findings import Context, Key, show
 
 _ARTICLES = {"integer": "an integer", "object": "a mapping", "array": "a list"}
 

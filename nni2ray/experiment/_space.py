@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import ConfigError, Nni2RayError, SearchSpaceError, UnsupportedError
-from nni2ray.experiment._context import Context, Key
+from nni2ray.experiment._findings import Context, Key
 from nni2ray.experiment._paths import display_path, resolve_path
 from nni2ray.experiment._read import read_json_or_yaml
 from nni2ray.experiment._search_space import parse_search_space

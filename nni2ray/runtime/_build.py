@@ -9,10 +9,15 @@ from ray.tune.search import Searcher
 
 from nni2ray.errors import MissingDependencyError, UnsupportedError
 from nni2ray.experiment.model import Experiment
-from nni2ray.runtime._schedulers import MedianstopScheduler, NniScheduler
-from nni2ray.runtime._searchers import BatchSearcher, GridSearcher, NniSearch, RandomSampler
+from nni2ray.runtime.schedulers._nni_scheduler import MedianstopScheduler, NniScheduler
+from nni2ray.runtime.searchers._nni_search import (
+    BatchSearcher,
+    GridSearcher,
+    NniSearch,
+    RandomSampler,
+)
 from nni2ray.translate import TunePlan, nni_space
-from nni2ray.translate._search_space import DomainCall
+from nni2ray.translate.param_space import DomainCall
 
 
 def build_searcher(plan: TunePlan, experiment: Experiment) -> Searcher:
@@ -26,14 +31,14 @@ def build_searcher(plan: TunePlan, experiment: Experiment) -> Searcher:
     call = plan.searcher
     space = plan.search_space
     if call.kind == "custom":
-        from nni2ray.runtime._custom_tuner import custom_tuner_searcher
+        from nni2ray.runtime.searchers._custom import custom_tuner_searcher
 
         concurrency = plan.max_concurrent_trials
         return custom_tuner_searcher(
             call.kwargs, space, concurrency=concurrency, metric=plan.metric, mode=plan.mode
         )
     if call.kind in ("hyperband", "bohb"):
-        from nni2ray.runtime._hyperband import bracket_searcher
+        from nni2ray.runtime.searchers._hyperband import bracket_searcher
 
         if experiment.search_space is None:
             raise AssertionError("unreachable: an advisor without a parsed search space")
@@ -93,7 +98,7 @@ def build_scheduler(plan: TunePlan) -> TrialScheduler:
     """
     call = plan.scheduler
     if call.kind == "custom":
-        from nni2ray.runtime._custom_assessor import custom_assessor_scheduler
+        from nni2ray.runtime.schedulers._custom import custom_assessor_scheduler
 
         return custom_assessor_scheduler(call.kwargs)
     inner: TrialScheduler | None

@@ -10,15 +10,16 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.runtime._context import TrialContext
-from nni2ray.runtime._launch import sequence_of, trial_parameters
-from nni2ray.runtime._records import TrialRecord, append_metric, rank, write_json
-from nni2ray.runtime._resume import end_leftover_trials
-from nni2ray.runtime._trial_run import (
+from nni2ray.results import TrialRecord, append_metric, rank, write_json
+from nni2ray.trials import (
     EARLY_STOPPED,
     FAILED,
     HEARTBEAT,
     USER_CANCELED,
+    TrialContext,
+    end_leftover_trials,
+    sequence_of,
+    trial_parameters,
 )
 
 

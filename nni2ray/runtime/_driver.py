@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import signal
-import string
 import sys
 import threading
 import time
@@ -19,10 +17,21 @@ from typing import Any, TextIO
 from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
-from nni2ray.runtime._context import TrialContext
-from nni2ray.runtime._records import TrialRecord, rank, write_exports, write_json
-from nni2ray.runtime._resume import Prior, end_leftover_trials, latest_output, load_prior
+from nni2ray.results import (
+    Prior,
+    TrialRecord,
+    default_output,
+    latest_output,
+    load_prior,
+    new_experiment_id,
+    prepare_output,
+    probe_output,
+    rank,
+    write_exports,
+    write_json,
+)
 from nni2ray.translate import TunePlan, describe
+from nni2ray.trials import TrialContext, end_leftover_trials
 
 # Read by Tune at run time (not at import): results may lack the metric (heartbeats, trials
 # that never report), and nni2ray handles Ctrl-C itself so every trial is ended cleanly.
@@ -77,46 +86,6 @@ class RunSummary:
     best: list[TrialRecord] = field(default_factory=list)
     interrupted: bool = False
     elapsed_s: float = 0.0
-
-
-def default_output(plan: TunePlan) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path("nni2ray-results") / f"{plan.name}-{stamp}"
-
-
-def prepare_output(path: Path) -> Path:
-    """Create the output folder (or accept an empty one) and prove it is writable."""
-    path = path.expanduser().resolve()
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise OutputError(
-            "output folder already exists and is not empty",
-            file=path,
-            hint="choose a new --output folder, or add --resume to continue the run in it",
-        )
-    return probe_output(path)
-
-
-def probe_output(path: Path) -> Path:
-    """Create ``path/trials`` and prove the folder takes a write (full disk, read-only)."""
-    try:
-        (path / "trials").mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        try:
-            probe.write_bytes(b"x" * 65536)
-        finally:
-            probe.unlink(missing_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write the output folder ({exc.strerror or exc})",
-            file=path,
-            hint="choose a writable --output folder with free space",
-        ) from exc
-    return path
-
-
-def new_experiment_id() -> str:
-    alphabet = string.ascii_lowercase + string.digits
-    return "".join(random.SystemRandom().choice(alphabet) for _ in range(8))
 
 
 def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) -> RunSummary:
@@ -188,13 +157,13 @@ def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
         return output, prior
     history = None
     if options.from_nni is not None:
-        from nni2ray.nni_import import load_history
+        from nni2ray.results import load_history
 
         history = load_history(options.from_nni)  # read and checked before any write
-    output = prepare_output(options.output or default_output(plan))
+    output = prepare_output(options.output or default_output(plan.name))
     if history is None:
         return output, Prior()
-    from nni2ray.runtime._resume import prior_from_nni
+    from nni2ray.results import prior_from_nni
 
     prior = prior_from_nni(history, output)
     _say(
@@ -299,11 +268,11 @@ def _fit(
 ) -> RunSummary:
     from ray import tune
 
-    from nni2ray.runtime._algorithms_loader import ERROR_FILE, close_algorithms
     from nni2ray.runtime._build import build_scheduler, build_searcher
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._loggers import TuneResultLoggers
     from nni2ray.runtime._trainable import NniTrial
+    from nni2ray.runtime._user_algorithms import ERROR_FILE, close_algorithms
 
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
@@ -376,7 +345,7 @@ def _fit(
 def _warm_started(searcher: Any, prior: Prior) -> Any:
     """Tell the searcher what already ran: finished points are learned from and not run
     again, interrupted ones are run first, and numbering goes on after the highest."""
-    from nni2ray.runtime._searchers import NniSearch
+    from nni2ray.runtime.searchers._nni_search import NniSearch
 
     if not isinstance(searcher, NniSearch) or not (prior.records or prior.replay):
         return searcher

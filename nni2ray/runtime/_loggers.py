@@ -15,7 +15,7 @@ from typing import Any
 from ray.tune import Callback
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from nni2ray.runtime._trial_run import HEARTBEAT
+from nni2ray.trials import HEARTBEAT
 
 #: Seconds to wait at the end of a run for a TensorBoardX logger still being built.
 TBX_WAIT_S = 120.0

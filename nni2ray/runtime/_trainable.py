@@ -8,11 +8,16 @@ from typing import Any
 import ray
 from ray import tune
 
-from nni2ray.runtime._context import TrialContext
-from nni2ray.runtime._launch import prepare_trial
-from nni2ray.runtime._process import LaunchSpec
-from nni2ray.runtime._trial_run import TrialRun
-from nni2ray.runtime._warm import Template, WarmCommand, heavy_modules, parse_command
+from nni2ray.trials import (
+    LaunchSpec,
+    Template,
+    TrialContext,
+    TrialRun,
+    WarmCommand,
+    heavy_modules,
+    parse_command,
+    prepare_trial,
+)
 
 
 class NniTrial(tune.Trainable):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SHIM_DIR = Path(__file__).resolve().parents[2] / "nni2ray" / "runtime" / "_shim"
+SHIM_DIR = Path(__file__).resolve().parents[2] / "nni2ray" / "trials" / "_shim"
 
 
 def load_shim_module(name: str) -> Any:

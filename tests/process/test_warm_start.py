@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from nni2ray.runtime._context import SEQUENCE_KEY, TrialContext
-from nni2ray.runtime._launch import prepare_trial
-from nni2ray.runtime._trial_run import TrialRun
-from nni2ray.runtime._warm import Template, heavy_modules, parse_command
+from nni2ray.trials import (
+    SEQUENCE_KEY,
+    Template,
+    TrialContext,
+    TrialRun,
+    heavy_modules,
+    parse_command,
+    prepare_trial,
+)
 
 TRIAL = textwrap.dedent(
     """
@@ -54,7 +59,7 @@ def _run(
         output_dir=str(tmp_path / "out"),
         search_space=None,
     )
-    from nni2ray.runtime._context import PARAMETERS_KEY
+    from nni2ray.trials import PARAMETERS_KEY
 
     spec = prepare_trial(context, {PARAMETERS_KEY: params, SEQUENCE_KEY: 0}, trial_id, None)
     warm_spec = None
@@ -103,7 +108,10 @@ def test_warm_and_cold_trials_report_identical_metrics(tmp_path: Path, experimen
 
 
 def test_heavy_modules_are_third_party_only(experiment: Path) -> None:
-    command = parse_command(f"{Path(sys.executable).name} trial.py", os.environ["PATH"], experiment)
+    # The trial's PATH starts with the folder of the Python that runs nni2ray (a venv's bin,
+    # whether or not the venv is activated), as the trial launcher sets it.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    command = parse_command(f"{Path(sys.executable).name} trial.py", path, experiment)
     assert command is not None
     assert heavy_modules(command, experiment) == ("numpy",)
 
@@ -142,7 +150,7 @@ def test_killing_a_warm_trial_ends_its_children(tmp_path: Path, experiment: Path
         output_dir=str(tmp_path / "out"),
         search_space=None,
     )
-    from nni2ray.runtime._context import PARAMETERS_KEY
+    from nni2ray.trials import PARAMETERS_KEY
 
     spec = prepare_trial(context, {PARAMETERS_KEY: {}, SEQUENCE_KEY: 0}, "k", None)
     command = parse_command(spec.command, spec.env["PATH"], spec.cwd)

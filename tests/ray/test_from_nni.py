@@ -10,7 +10,7 @@ import pytest
 
 from nni2ray.experiment import load_experiment
 from nni2ray.runtime import RunOptions, run_experiment
-from nni2ray.runtime._searchers import NniSearch
+from nni2ray.runtime.searchers._nni_search import NniSearch
 from nni2ray.translate import translate
 from tests.unit.test_nni_import import FakeTrial, build_nni_experiment
 

@@ -271,14 +271,14 @@ HOSTILE_NAMES = ["../../etc", "/etc/passwd", "..", ".", "a/../../b", "..\\..\\wi
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[repr(n) for n in HOSTILE_NAMES])
 def test_experiment_names_stay_inside_the_results_folder(name: str, tmp_path: Path) -> None:
     from nni2ray.experiment import load_experiment
-    from nni2ray.runtime._driver import default_output
+    from nni2ray.results import default_output
     from nni2ray.translate import translate
 
     _write_case(tmp_path / "exp", CONFIG + f"experimentName: {json.dumps(name)}\n", SPACE)
     plan = translate(load_experiment(tmp_path / "exp"))
     base = (tmp_path / "nni2ray-results").resolve()
     assert (
-        tmp_path / default_output(plan)
+        tmp_path / default_output(plan.name)
     ).resolve().parent == tmp_path.resolve() / "nni2ray-results"
     assert plan.name not in ("", ".", "..") and "/" not in plan.name and "\\" not in plan.name
     assert (base / plan.name).resolve().parent == base

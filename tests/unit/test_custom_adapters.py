@@ -16,18 +16,18 @@ from ray.tune.search import Searcher
 
 from nni2ray.errors import AlgorithmError, UnsupportedError
 from nni2ray.experiment import load_experiment
-from nni2ray.runtime._algorithms_loader import (
+from nni2ray.runtime._user_algorithms import (
     ERROR_FILE,
     UserAlgorithm,
     close_algorithms,
     load_algorithm,
     reported_value,
 )
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._custom_assessor import CustomAssessorScheduler
-from nni2ray.runtime._custom_tuner import CustomTunerSearch, custom_tuner_searcher
-from nni2ray.runtime._shim.nni import NoMoreTrialError
+from nni2ray.runtime.schedulers._custom import CustomAssessorScheduler
+from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
 from nni2ray.translate import translate
+from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
+from nni2ray.trials._shim.nni import NoMoreTrialError
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "experiments"
@@ -387,7 +387,7 @@ def _scheduler(assessor: Any) -> CustomAssessorScheduler:
 
 
 def test_assessor_sees_growing_history_and_bad_stops_the_trial() -> None:
-    from nni2ray.runtime._shim.nni.assessor import AssessResult
+    from nni2ray.trials._shim.nni.assessor import AssessResult
 
     assessor = RecordingAssessor({2: AssessResult.Bad})
     scheduler, controller, trial = _scheduler(assessor), FakeController(), FakeTrial("t1")

@@ -5,7 +5,7 @@
   script named in the trial command);
 * every Python file in the fixtures compiles;
 * a few trial scripts run standalone, in their own code directory, with the stand-in
-  ``nni`` package from nni2ray/runtime/_shim.
+  ``nni`` package from nni2ray/trials/_shim.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 EXPERIMENTS = REPO / "fixtures" / "experiments"
-SHIM = REPO / "nni2ray" / "runtime" / "_shim"
+SHIM = REPO / "nni2ray" / "trials" / "_shim"
 
 EXPECTED_FOLDERS = {
     "digits_sklearn_v2",

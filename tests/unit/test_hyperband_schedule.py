@@ -8,8 +8,8 @@ import pytest
 from ray.tune.search import Searcher
 
 from nni2ray.experiment.model import Parameter, SearchSpace
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._hyperband import BracketSearch, bracket_rounds, s_max_of, schedule
+from nni2ray.runtime.searchers._hyperband import BracketSearch, bracket_rounds, s_max_of, schedule
+from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
 
 # Reference nni.md 5.4: the schedules NNI's Hyperband implements.
 REFERENCE = {

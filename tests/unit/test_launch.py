@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
-from nni2ray.runtime._launch import SHIM_DIR, prepare_trial
+from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY, SHIM_DIR, TrialContext, prepare_trial
 
 SPACE = {"lr": {"_type": "quniform", "_value": [2, 10, 5]}}
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nni2ray.cli import main
-from nni2ray.nni_import import load_history
+from nni2ray.results import load_history
 
 SCHEMA_3_0 = """
 CREATE TABLE TrialJobEvent (timestamp integer, trialJobId text, event text, data text,
@@ -188,7 +188,7 @@ def test_import_cli_writes_exports_and_trial_records(
     assert first["intermediate"] == [0.1, 0.2, 0.3]
     assert first["status"] == "SUCCEEDED"
     # Same keys as the export of `nni2ray run`.
-    from nni2ray.runtime._records import TrialRecord
+    from nni2ray.results import TrialRecord
 
     assert set(first) == set(TrialRecord("t", 0, {}).to_json())
     header = (out / "export.csv").read_text().splitlines()[0].split(",")

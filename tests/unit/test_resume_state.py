@@ -13,16 +13,10 @@ from typing import Any
 
 import pytest
 
-from nni2ray.runtime._records import TrialRecord
-from nni2ray.runtime._resume import (
-    end_leftover_trials,
-    is_finished,
-    latest_output,
-    load_prior,
-    trial_processes,
-)
-from nni2ray.runtime._searchers import GridSearcher, NniSearch, RandomSampler
+from nni2ray.results import TrialRecord, is_finished, latest_output, load_prior
+from nni2ray.runtime.searchers._nni_search import GridSearcher, NniSearch, RandomSampler
 from nni2ray.translate import nni_space
+from nni2ray.trials import end_leftover_trials, trial_processes
 
 
 def _trial(out: Path, trial_id: str, sequence: int, status: str | None, reason: str | None = None):
@@ -168,7 +162,7 @@ def test_hyperopt_learns_the_known_points() -> None:
     pytest.importorskip("hyperopt")
     from ray.tune.search.hyperopt import HyperOptSearch
 
-    from nni2ray.translate._search_space import DomainCall
+    from nni2ray.translate.param_space import DomainCall
 
     space = {
         "lr": {"_type": "uniform", "_value": [0, 1]},

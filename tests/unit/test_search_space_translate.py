@@ -14,7 +14,7 @@ import pytest
 from nni2ray.experiment import _search_space as experiment_search_space
 from nni2ray.experiment import sampling
 from nni2ray.experiment._search_space import parse_search_space
-from nni2ray.translate._search_space import (
+from nni2ray.translate.param_space import (
     DomainCall,
     param_space_source,
     search_space_to_json,
@@ -111,7 +111,7 @@ def test_search_space_to_json_normalises_numbers() -> None:
 
 def test_importing_translate_search_space_does_not_import_ray() -> None:
     code = (
-        "import sys, nni2ray.translate._search_space, nni2ray.experiment.sampling\n"
+        "import sys, nni2ray.translate.param_space, nni2ray.experiment.sampling\n"
         "print('ray' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

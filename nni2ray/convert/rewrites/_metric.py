@@ -6,7 +6,7 @@ from typing import Literal
 
 import libcst as cst
 
-from nni2ray.convert._context import Bindings, Refusal, RewriteContext
+from nni2ray.convert._rewrite_context import Bindings, Refusal, RewriteContext
 from nni2ray.convert.rewrites._calls import tune_call
 
 MetricKind = Literal["dict", "number", "unknown"]

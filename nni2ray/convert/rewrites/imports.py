@@ -11,8 +11,8 @@ from libcst.codemod.visitors import AddImportsVisitor, ImportItem
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import ImportAssignment, MetadataWrapper, ScopeProvider
 
-from nni2ray.convert._context import RewriteContext
 from nni2ray.convert._helpers import HELPERS
+from nni2ray.convert._rewrite_context import RewriteContext
 
 
 def is_nni_module(name: str | None) -> bool:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nni2ray.convert._context import Refusal, RewriteContext
+from nni2ray.convert._rewrite_context import Refusal, RewriteContext
 from nni2ray.convert.rewrites._calls import one_argument, targets
 from nni2ray.convert.rewrites._metric import report
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from nni2ray.convert._context import Refusal, RewriteContext
+from nni2ray.convert._rewrite_context import Refusal, RewriteContext
 from nni2ray.convert.rewrites._calls import no_arguments, targets, tune_call
 
 # Outside a Tune session the context returns None; NNI answers "STANDALONE" there.

@@ -20,9 +20,8 @@ from ray.tune.search import Searcher
 
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
-from nni2ray.runtime._algorithms_loader import reported_value
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._trial_run import FINAL, PERIODICAL, finite_scalar
+from nni2ray.runtime._user_algorithms import reported_value
+from nni2ray.trials import FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, finite_scalar
 
 #: The parameter NNI's advisors add to every trial.
 BUDGET_KEY = "TRIAL_BUDGET"

@@ -9,17 +9,14 @@ moment each trial ends. Those files are the truth a resume starts from.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
-from nni2ray.runtime._records import TrialRecord
+from nni2ray.results._records import TrialRecord
 
 #: Statuses of a trial that ended on its own account; anything else is run again.
 FINISHED = frozenset({"SUCCEEDED", "FAILED", "EARLY_STOPPED"})
@@ -58,30 +55,6 @@ class Prior:
 def is_finished(status: str, end_reason: str | None) -> bool:
     """True for a trial a resume keeps; False for one it runs again."""
     return status in FINISHED and end_reason not in RUN_STOPPED
-
-
-def latest_output(name: str, base: Path = Path("nni2ray-results")) -> Path:
-    """The newest ``<base>/<name>-<time>`` folder that holds an ``experiment.json``.
-
-    Raises:
-        OutputError: there is none.
-    """
-    candidates = [
-        p
-        for p in base.glob(f"{glob_escape(name)}-*")
-        if p.is_dir() and (p / "experiment.json").is_file()
-    ]
-    if not candidates:
-        raise OutputError(
-            f"no earlier run of {name!r} to resume",
-            file=base.resolve() / f"{name}-*",
-            hint="pass the run's folder with --output DIR",
-        )
-    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name)).resolve()
-
-
-def glob_escape(text: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def load_prior(output: Path) -> Prior:
@@ -170,62 +143,10 @@ def _next_tune_name(output: Path) -> str:
     return f"tune-{number}"
 
 
-def end_leftover_trials(output: Path, trial_id: str | None = None, grace_s: float = 3.0) -> int:
-    """End trial processes a dead driver or worker left running for this output folder.
-
-    Trial processes are found by the ``NNI_SYS_DIR`` in their environment (every trial and
-    everything it starts inherits it), so no pid file is needed and a recycled pid is never
-    hit. Each process group found gets SIGTERM, then SIGKILL after ``grace_s``. Linux only
-    (``/proc``); elsewhere nothing is found.
-
-    Returns:
-        The number of processes that were ended.
-    """
-    prefix = str(output.resolve() / "trials") + os.sep
-    if trial_id is not None:
-        prefix += trial_id + os.sep
-    found = trial_processes(prefix)
-    groups = {pgid for _, pgid in found} - {os.getpgrp()}
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pgid in groups:
-            try:
-                os.killpg(pgid, sig)
-            except OSError:
-                pass
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and trial_processes(prefix):
-            time.sleep(0.1)
-        if not trial_processes(prefix):
-            break
-    return len(found)
-
-
-def trial_processes(sys_dir_prefix: str) -> list[tuple[int, int]]:
-    """``(pid, pgid)`` of live processes whose ``NNI_SYS_DIR`` starts with the prefix."""
-    wanted = b"NNI_SYS_DIR=" + os.fsencode(sys_dir_prefix)
-    found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            environ = Path(f"/proc/{entry}/environ").read_bytes()
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1][0]
-            pgid = os.getpgid(int(entry))
-        except (OSError, IndexError):
-            continue
-        if state != "Z" and any((var + b"/").startswith(wanted) for var in environ.split(b"\0")):
-            found.append((int(entry), pgid))
-    return found
-
-
 def prior_from_nni(history: Any, output: Path) -> Prior:
     """Write the finished trials of an NNI history into ``output/trials`` (they count toward
     maxTrialNumber and are not run again); NNI's unfinished trials are run again first."""
-    from nni2ray.nni_import._write import redact, to_record, write_trial
+    from nni2ray.results._nni_import import redact, to_record, write_trial
 
     prior = Prior()
     highest = history.next_sequence - 1

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import HistoryError
-from nni2ray.nni_import._model import NniHistory, NniTrial
-from nni2ray.runtime._resume import SAFE_ID
+from nni2ray.results._nni_history import NniHistory, NniTrial
+from nni2ray.results._prior import SAFE_ID
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -16,14 +16,13 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
-from nni2ray.runtime._algorithms_loader import (
+from nni2ray.runtime._user_algorithms import (
     FAILED,
     UserAlgorithm,
     load_algorithm,
     reported_value,
 )
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._trial_run import EARLY_STOPPED, FINAL, PERIODICAL, SUCCEEDED
+from nni2ray.trials import EARLY_STOPPED, FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, SUCCEEDED
 
 _NO_MORE = ("NoMoreTrialError",)
 

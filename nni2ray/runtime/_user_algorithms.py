@@ -27,7 +27,7 @@ FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
 #: The file, next to ``experiment.json``, that keeps a failed algorithm's traceback.
 ERROR_FILE = "algorithm_error.txt"
 
-_SHIM_PACKAGE = "nni2ray.runtime._shim.nni"
+_SHIM_PACKAGE = "nni2ray.trials._shim.nni"
 _SHIM_MODULES = ("recoverable", "utils", "tuner", "assessor", "typehint", "trial")
 
 #: Top-level module names nni2ray imported from a code directory, and that directory.

@@ -6,9 +6,9 @@ import json
 import pprint
 from typing import Any
 
-from nni2ray.convert._command import TrialLaunch
-from nni2ray.convert._launcher import LAUNCHER
-from nni2ray.translate._search_space import param_space_source, search_space_to_param_space
+from nni2ray.convert.launcher._command import TrialLaunch
+from nni2ray.convert.launcher._template import LAUNCHER
+from nni2ray.translate.param_space import param_space_source, search_space_to_param_space
 from nni2ray.translate.plan import SchedulerCall, SearcherCall, TunePlan
 
 #: The file name of the copied ``nni2ray/translate/nni_space.py`` in a converted project.

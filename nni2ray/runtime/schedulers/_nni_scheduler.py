@@ -13,7 +13,7 @@ from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
-from nni2ray.runtime._trial_run import SUCCEEDED, finite_scalar
+from nni2ray.trials import SUCCEEDED, finite_scalar
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nni2ray.runtime._shim.nni import _wire
-from nni2ray.runtime._warm import Template, WarmChild, WarmCommand
+from nni2ray.trials._shim.nni import _wire
+from nni2ray.trials._warm import Template, WarmChild, WarmCommand
 
 #: Seconds between SIGTERM and SIGKILL when a trial's process group is ended.
 KILL_GRACE_S = 3.0

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
-from nni2ray.runtime._process import LaunchSpec
-from nni2ray.runtime._shim.nni import _wire
+from nni2ray.trials._process import LaunchSpec
+from nni2ray.trials._shim.nni import _wire
+from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
 
 #: The directory that holds the stand-in ``nni`` package; first on every trial's PYTHONPATH.
 SHIM_DIR = Path(__file__).resolve().parent / "_shim"

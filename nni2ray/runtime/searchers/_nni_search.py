@@ -15,9 +15,8 @@ from ray.tune.search import Searcher
 
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
-from nni2ray.runtime._context import PARAMETERS_KEY, SEQUENCE_KEY
-from nni2ray.runtime._trial_run import FINAL, finite_scalar
 from nni2ray.translate import nni_space
+from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, finite_scalar
 
 
 class RandomSampler(Searcher):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nni2ray.runtime._trial_run import FINAL, finite_scalar
+from nni2ray.trials import FINAL, finite_scalar
 
 RUNNING = "RUNNING"
 

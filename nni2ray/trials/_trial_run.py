@@ -15,9 +15,9 @@ import time
 from collections import deque
 from typing import Any
 
-from nni2ray.runtime._process import LaunchSpec, TrialProcess
-from nni2ray.runtime._shim.nni import _wire
-from nni2ray.runtime._warm import Template, WarmCommand
+from nni2ray.trials._process import LaunchSpec, TrialProcess
+from nni2ray.trials._shim.nni import _wire
+from nni2ray.trials._warm import Template, WarmCommand
 
 HEARTBEAT = "HEARTBEAT"
 END = "END"

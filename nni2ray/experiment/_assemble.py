@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.experiment._algorithms import build_algorithm
-from nni2ray.experiment._context import Context, Key
 from nni2ray.experiment._durations import ACCEPTED_FORMS, DurationError, parse_duration
 from nni2ray.experiment._fields import PLATFORMS
+from nni2ray.experiment._findings import Context, Key
 from nni2ray.experiment._gpus import gpu_settings
 from nni2ray.experiment._paths import display_path, resolve_path
 from nni2ray.experiment._space import load_search_space

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nni2ray.nni_import._model import NniHistory, NniTrial
-from nni2ray.runtime._records import TrialRecord, append_metric, write_exports, write_json
+from nni2ray.results._nni_history import NniHistory, NniTrial
+from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
 
 #: Config keys whose values are never written out (remote machine passwords, tokens, ...).
 _SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|credential|api_?key|access_?key", re.I)

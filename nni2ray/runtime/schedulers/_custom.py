@@ -6,14 +6,14 @@ from typing import Any
 
 from ray.tune.schedulers import TrialScheduler
 
-from nni2ray.runtime._algorithms_loader import (
+from nni2ray.runtime._user_algorithms import (
     FAILED,
     UserAlgorithm,
     load_algorithm,
     reported_value,
 )
-from nni2ray.runtime._schedulers import NniScheduler, end_trial_process
-from nni2ray.runtime._trial_run import PERIODICAL, SUCCEEDED
+from nni2ray.runtime.schedulers._nni_scheduler import NniScheduler, end_trial_process
+from nni2ray.trials import PERIODICAL, SUCCEEDED
 
 
 class CustomAssessorScheduler(NniScheduler):

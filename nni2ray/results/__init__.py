@@ -1,0 +1,65 @@
+"""The run folder that ``run``, ``import`` and ``--resume`` share, with no Ray: per-trial
+records, the nnictl-style exports, the folder's name and creation, what a stopped run or an
+NNI history holds (the prior), and reading NNI's own database."""
+
+from __future__ import annotations
+
+from nni2ray.results._folder import (
+    RESULTS_DIR,
+    default_output,
+    latest_output,
+    new_experiment_id,
+    prepare_output,
+    probe_output,
+)
+from nni2ray.results._nni_database import load_history
+from nni2ray.results._nni_history import NniHistory, NniTrial
+from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
+from nni2ray.results._prior import (
+    ABANDONED,
+    FINISHED,
+    RUN_STOPPED,
+    SAFE_ID,
+    Prior,
+    is_finished,
+    load_prior,
+    prior_from_nni,
+)
+from nni2ray.results._records import (
+    RUNNING,
+    TrialRecord,
+    append_metric,
+    rank,
+    write_exports,
+    write_json,
+)
+
+__all__ = [
+    "ABANDONED",
+    "FINISHED",
+    "RESULTS_DIR",
+    "RUNNING",
+    "RUN_STOPPED",
+    "SAFE_ID",
+    "NniHistory",
+    "NniTrial",
+    "Prior",
+    "TrialRecord",
+    "append_metric",
+    "default_output",
+    "is_finished",
+    "latest_output",
+    "load_history",
+    "load_prior",
+    "new_experiment_id",
+    "prepare_output",
+    "prior_from_nni",
+    "probe_output",
+    "rank",
+    "redact",
+    "to_record",
+    "write_exports",
+    "write_import",
+    "write_json",
+    "write_trial",
+]

@@ -1,0 +1,78 @@
+"""The run folder itself: its default name, creating it, proving it writable, the newest one."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import time
+from pathlib import Path
+
+from nni2ray.errors import OutputError
+
+#: Where runs and imports go unless ``--output`` says otherwise (relative to the cwd).
+RESULTS_DIR = Path("nni2ray-results")
+
+
+def default_output(name: str) -> Path:
+    """``./nni2ray-results/<name>-<time>``: where a run or import writes unless told."""
+    return RESULTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def prepare_output(path: Path) -> Path:
+    """Create the output folder (or accept an empty one) and prove it is writable."""
+    path = path.expanduser().resolve()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise OutputError(
+            "output folder already exists and is not empty",
+            file=path,
+            hint="choose a new --output folder, or add --resume to continue the run in it",
+        )
+    return probe_output(path)
+
+
+def probe_output(path: Path) -> Path:
+    """Create ``path/trials`` and prove the folder takes a write (full disk, read-only)."""
+    try:
+        (path / "trials").mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        try:
+            probe.write_bytes(b"x" * 65536)
+        finally:
+            probe.unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the output folder ({exc.strerror or exc})",
+            file=path,
+            hint="choose a writable --output folder with free space",
+        ) from exc
+    return path
+
+
+def new_experiment_id() -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.SystemRandom().choice(alphabet) for _ in range(8))
+
+
+def latest_output(name: str, base: Path = RESULTS_DIR) -> Path:
+    """The newest ``<base>/<name>-<time>`` folder that holds an ``experiment.json``.
+
+    Raises:
+        OutputError: there is none.
+    """
+    candidates = [
+        p
+        for p in base.glob(f"{glob_escape(name)}-*")
+        if p.is_dir() and (p / "experiment.json").is_file()
+    ]
+    if not candidates:
+        raise OutputError(
+            f"no earlier run of {name!r} to resume",
+            file=base.resolve() / f"{name}-*",
+            hint="pass the run's folder with --output DIR",
+        )
+    return max(candidates, key=lambda p: (p.stat().st_mtime, p.name)).resolve()
+
+
+def glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
