@@ -93,8 +93,7 @@ def _non_negative_float(text: str) -> float:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from nni2ray.errors import ConfigError, Nni2RayError
-    from nni2ray.experiment import load_experiment
-    from nni2ray.experiment._durations import parse_duration
+    from nni2ray.experiment import load_experiment, parse_duration
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 

@@ -15,8 +15,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nni2ray.errors import OutputError, ResourceError
-from nni2ray.experiment._paths import display_path
-from nni2ray.experiment.model import Experiment
+from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
     Prior,
     TrialRecord,
@@ -209,11 +208,9 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
         "logging_level": logging.ERROR,
     }
     if options.address:
-        import nni2ray
-
         runtime_env = {
             "working_dir": str(experiment.trial.code_directory),
-            "py_modules": [str(Path(nni2ray.__file__).parent)],
+            "py_modules": [str(Path(__file__).resolve().parents[1])],  # nni2ray/
             "excludes": [".git", "__pycache__", "nni2ray-results"],
         }
         ray.init(address=options.address, runtime_env=runtime_env, **common)
