@@ -153,12 +153,8 @@ def _check_searcher(plan: Any, experiment: Any, tmp_path: Path) -> None:
         searcher.on_trial_complete(trial_id, result=result)
 
 
-@pytest.mark.parametrize(
-    ("canonical", "name"), ASSESSOR_NAMES, ids=[n for _, n in ASSESSOR_NAMES]
-)
-def test_assessor_translates_builds_and_converts(
-    canonical: str, name: str, tmp_path: Path
-) -> None:
+@pytest.mark.parametrize(("canonical", "name"), ASSESSOR_NAMES, ids=[n for _, n in ASSESSOR_NAMES])
+def test_assessor_translates_builds_and_converts(canonical: str, name: str, tmp_path: Path) -> None:
     plan = translate(_experiment(tmp_path, "Random", name))
     kind, severity = ASSESSOR_TABLE[canonical]
     assert plan.scheduler.kind == kind

@@ -41,6 +41,6 @@ def hyperopt_searcher(plan: TunePlan) -> Searcher:
         mode=plan.mode,
         **options,
     )
-    if kwargs.get("algo") == "anneal":
-        searcher.algo = hyperopt.anneal.suggest
+    if kwargs.get("algo") == "anneal":  # HyperOptSearch always builds TPE; swap the algorithm
+        setattr(searcher, "algo", hyperopt.anneal.suggest)  # noqa: B010 (untyped attribute)
     return searcher
