@@ -123,6 +123,15 @@ def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
         handle.write(json.dumps(row, allow_nan=True) + "\n")
 
 
+def status_counts(records: list[TrialRecord]) -> str:
+    """``"3 succeeded, 1 failed"``: how many trials ended in each status, or ``"none"``."""
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    text = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
+    return text or "none"
+
+
 def rank(records: list[TrialRecord], mode: str) -> list[TrialRecord]:
     """Trials with a finite final result, best first."""
     scored = [r for r in records if r.final_scalar is not None]
