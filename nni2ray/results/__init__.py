@@ -17,7 +17,6 @@ from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
 from nni2ray.results._prior import (
     ABANDONED,
-    FINISHED,
     RUN_STOPPED,
     SAFE_ID,
     Prior,
@@ -26,13 +25,13 @@ from nni2ray.results._prior import (
     prior_from_nni,
 )
 from nni2ray.results._records import (
-    RUNNING,
     TrialRecord,
     append_metric,
     rank,
     write_exports,
     write_json,
 )
+from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
     "ABANDONED",

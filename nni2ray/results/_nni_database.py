@@ -15,6 +15,7 @@ from typing import Any
 from nni2ray.errors import HistoryError
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._prior import SAFE_ID
+from nni2ray.trials import FINAL, TERMINAL, MetricType, TrialStatus
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -25,10 +26,10 @@ REQUIRED = {
     "ExperimentProfile": ("params", "id", "startTime", "endTime", "nextSequenceId", "revision"),
 }
 
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "USER_CANCELED", "SYS_CANCELED", "EARLY_STOPPED"})
-STATUSES = TERMINAL | {"WAITING", "RUNNING", "UNKNOWN", "ADD_RESUMED"}
+#: TrialJobEvent.event values: a status, or one of NNI's bookkeeping events.
+STATUSES = frozenset(TrialStatus) | {"ADD_RESUMED"}
 SPECIAL = frozenset({"USER_TO_CANCEL", "ADD_CUSTOMIZED", "ADD_HYPERPARAMETER", "IMPORT_DATA"})
-METRIC_TYPES = frozenset({"PERIODICAL", "FINAL"})
+METRIC_TYPES = frozenset({MetricType.PERIODICAL, MetricType.FINAL})
 
 #: NNI's records are a few levels deep; deeper JSON is refused before anything walks it.
 MAX_DEPTH = 100
@@ -174,13 +175,13 @@ def _new_trial(where: _Where, trial_id: str) -> NniTrial:
 def _apply_event(trial: NniTrial, event: str, timestamp: int | None) -> None:
     # NNI's getTrialJobsByReplayEvents: the last event wins, with these renames.
     if event == "USER_TO_CANCEL":
-        trial.status = "USER_CANCELED"
+        trial.status = TrialStatus.USER_CANCELED
     elif event == "ADD_CUSTOMIZED":
-        trial.status = "WAITING"
+        trial.status = TrialStatus.WAITING
     elif event != "ADD_HYPERPARAMETER":
         trial.status = event
     when = _seconds(timestamp)
-    if event == "RUNNING" or (event == "WAITING" and trial.start_time is None):
+    if event == TrialStatus.RUNNING or (event == TrialStatus.WAITING and trial.start_time is None):
         trial.start_time = when
     if event in TERMINAL:
         trial.end_time = when
@@ -209,7 +210,7 @@ def _attach_metrics(db: sqlite3.Connection, database: Path, history: NniHistory)
         value = _metric_value(where, row)
         if not trial.metrics:
             _join_parameters(trial, where.scalar(row, "parameterId"), params_by_id)
-        if kind == "FINAL" and any(m["type"] == "FINAL" for m in trial.metrics):
+        if kind == FINAL and any(m["type"] == FINAL for m in trial.metrics):
             history.dropped_finals += 1  # NNI keeps only the first final result
             continue
         trial.metrics.append(

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials import FINAL, TrialStatus
+
 
 @dataclass
 class NniTrial:
@@ -28,7 +30,7 @@ class NniTrial:
 
     trial_id: str
     sequence: int = -1
-    status: str = "UNKNOWN"
+    status: str = TrialStatus.UNKNOWN
     parameter_id: str | None = None
     parameters: Any = None
     recorded_parameter_id: str | None = None
@@ -39,7 +41,7 @@ class NniTrial:
 
     @property
     def final(self) -> Any:
-        finals = [m["value"] for m in self.metrics if m["type"] == "FINAL"]
+        finals = [m["value"] for m in self.metrics if m["type"] == FINAL]
         return finals[0] if finals else None
 
 

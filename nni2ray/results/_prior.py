@@ -17,9 +17,7 @@ from typing import Any
 
 from nni2ray.errors import OutputError
 from nni2ray.results._records import TrialRecord
-
-#: Statuses of a trial that ended on its own account; anything else is run again.
-FINISHED = frozenset({"SUCCEEDED", "FAILED", "EARLY_STOPPED"})
+from nni2ray.trials import FINISHED
 
 #: End reasons that belong to the run stopping, not to the trial: such trials are run again.
 RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})

@@ -17,7 +17,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from nni2ray.runtime._user_algorithms import (
-    FAILED,
+    CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
     reported_value,
@@ -97,7 +97,7 @@ class CustomTunerSearch(Searcher):
             )
         except Exception:  # NoMoreTrialError from an overridden generate_multiple_parameters
             generated = []
-        if generated is FAILED:
+        if generated is CALL_FAILED:
             return
         if not generated:
             self._credits = 0  # NNI drops the rest of a request the tuner cannot serve
