@@ -18,12 +18,9 @@ from nni2ray.trials.keys import MetricType, ResultKey, TrialStatus
 
 
 def finite_scalar(value: Any) -> float | None:
-    """NNI's ``extract_scalar_reward`` (a number, or a dict's ``default``), if finite."""
-    if isinstance(value, dict):
-        value = value.get("default")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """The tuned number of a metric (:func:`_wire.scalar_of`) if it is finite, else None."""
+    scalar = _wire.scalar_of(value)
+    return scalar if scalar is not None and math.isfinite(scalar) else None
 
 
 class TrialRun:

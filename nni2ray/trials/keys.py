@@ -44,7 +44,7 @@ class ResultKey:
     """Keys of the result rows a trial yields to Tune (plain strings)."""
 
     #: The tuned number (the metric, or its ``default``), when the metric has one.
-    METRIC: Final = "default"
+    METRIC: Final = _wire.DEFAULT_KEY
     #: A :class:`MetricType`.
     TYPE: Final = "nni_type"
     #: The message's sequence number, as the trial sent it.

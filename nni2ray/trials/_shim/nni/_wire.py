@@ -27,6 +27,9 @@ PERIODICAL = "PERIODICAL"
 FINAL = "FINAL"
 MESSAGE_TYPES = (PERIODICAL, FINAL)
 
+#: The key of a dict metric that holds its tuned number.
+DEFAULT_KEY = "default"
+
 #: A single message larger than this is refused (NNI's own limit is about 1 MB).
 MAX_MESSAGE_BYTES = 1_000_000
 
@@ -95,17 +98,18 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
 
 
 def scalar_of(value: Any) -> float | None:
-    """The tuned number of a metric: the value itself, or a dict's ``default``; else None."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+    """The tuned number of a metric: the value itself if it is a number, else a dict's
+    ``default`` if that is a number; None for anything else.
+
+    A ``bool`` is not a number here (``True`` is no score, although Python counts it as an
+    int). NaN and infinities are kept; an int too large for a float becomes an infinity of
+    its sign.
+    """
     if isinstance(value, dict):
-        default = value.get("default")
-        if isinstance(default, (int, float)):
-            return float(default)
-    return None
-
-
-def is_finite_number(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+        value = value.get(DEFAULT_KEY)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
