@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import HistoryError
+from nni2ray.limits import TOO_DEEP, check_size
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._prior import SAFE_ID
 from nni2ray.trials import FINAL, TERMINAL, MetricType, TrialStatus
@@ -30,9 +31,6 @@ REQUIRED = {
 STATUSES = frozenset(TrialStatus) | {"ADD_RESUMED"}
 SPECIAL = frozenset({"USER_TO_CANCEL", "ADD_CUSTOMIZED", "ADD_HYPERPARAMETER", "IMPORT_DATA"})
 METRIC_TYPES = frozenset({MetricType.PERIODICAL, MetricType.FINAL})
-
-#: NNI's records are a few levels deep; deeper JSON is refused before anything walks it.
-MAX_DEPTH = 100
 
 
 def locate_database(path: Path) -> Path:
@@ -252,21 +250,9 @@ def _loads(text: str) -> Any:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
-    _check_depth(data)
+        raise ValueError(TOO_DEEP) from None
+    check_size(data)
     return data
-
-
-def _check_depth(data: Any) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
 
 
 class _Where:
