@@ -11,6 +11,7 @@ from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
 from nni2ray.trials._trial_run import TrialRun, finite_scalar
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand, heavy_modules, parse_command
+from nni2ray.trials.command import PythonCall, python_call, split_command
 from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
 from nni2ray.trials.keys import FINISHED, TERMINAL, MetricType, ResultKey, TrialStatus
 
@@ -42,6 +43,7 @@ __all__ = [
     "TERMINAL",
     "USER_CANCELED",
     "LaunchSpec",
+    "PythonCall",
     "MetricType",
     "ResultKey",
     "Template",
@@ -56,7 +58,9 @@ __all__ = [
     "heavy_modules",
     "parse_command",
     "prepare_trial",
+    "python_call",
     "sequence_of",
+    "split_command",
     "trial_parameters",
     "trial_processes",
 ]
