@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
+from nni2ray.experiment import nni_space  # its home moved to experiment; kept importable here
 from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note, Severity
@@ -25,6 +26,7 @@ __all__ = [
     "SchedulerCall",
     "SearcherCall",
     "TunePlan",
+    "nni_space",
     "translate",
 ]
 

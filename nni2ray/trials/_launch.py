@@ -27,7 +27,7 @@ def trial_parameters(context: TrialContext, config: dict[str, Any], trial_dir: P
     if PARAMETERS_KEY in config:
         params = config[PARAMETERS_KEY]
     else:
-        from nni2ray.translate import nni_space
+        from nni2ray.experiment import nni_space
 
         latent = {k: v for k, v in config.items() if k != SEQUENCE_KEY}
         params = nni_space.decode(context.search_space, latent)
