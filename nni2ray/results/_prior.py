@@ -17,7 +17,7 @@ from typing import Any
 
 from nni2ray.errors import OutputError
 from nni2ray.results._records import TrialRecord
-from nni2ray.trials import FINISHED
+from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
 #: End reasons that belong to the run stopping, not to the trial: such trials are run again.
 RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})
@@ -115,10 +115,10 @@ def _read_trial(trial_dir: Path) -> tuple[TrialRecord | None, int, Any]:
     if record is not None:
         return record, record.sequence, record.parameters
     try:
-        cfg = json.loads((trial_dir / "parameter.cfg").read_text(encoding="utf-8"))
+        cfg = read_parameter_file(trial_dir / PARAMETER_FILE)
         sequence = cfg.get("parameter_id")
         return None, sequence if isinstance(sequence, int) else -1, cfg.get("parameters")
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, RuntimeError):
         return None, -1, None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
 from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
+from nni2ray.trials._shim.nni._wire import PARAMETER_FILE, read_parameter_file, write_parameter_file
 from nni2ray.trials._trial_run import TrialRun, finite_scalar
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand, heavy_modules, parse_command
 from nni2ray.trials.command import PythonCall, python_call, split_command
@@ -35,6 +36,7 @@ __all__ = [
     "HEARTBEAT",
     "KILL_GRACE_S",
     "PARAMETERS_KEY",
+    "PARAMETER_FILE",
     "PERIODICAL",
     "RUNNING",
     "SEQUENCE_KEY",
@@ -59,8 +61,10 @@ __all__ = [
     "parse_command",
     "prepare_trial",
     "python_call",
+    "read_parameter_file",
     "sequence_of",
     "split_command",
     "trial_parameters",
     "trial_processes",
+    "write_parameter_file",
 ]

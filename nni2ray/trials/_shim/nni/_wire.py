@@ -5,7 +5,8 @@ import this module, so the format is defined once.
 
 Parameters reach the trial as a file holding NNI's ParameterRecord JSON
 (``{"parameter_id": ..., "parameter_source": "algorithm", "parameters": {...},
-"parameter_index": 0}``), named by ``NNI2RAY_PARAMETER_FILE``.
+"parameter_index": 0}``), named by ``NNI2RAY_PARAMETER_FILE``: ``parameter.cfg`` in the
+trial's folder, as NNI names it.
 
 Metrics travel back over a pipe whose write end is the file descriptor named by
 ``NNI2RAY_METRIC_FD``: one JSON object per line,
@@ -18,9 +19,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 PARAMETER_FILE_ENV = "NNI2RAY_PARAMETER_FILE"
+#: The parameter record's file name in a trial's folder (NNI's ``NNI_SYS_DIR``).
+PARAMETER_FILE = "parameter.cfg"
 METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
 
 PERIODICAL = "PERIODICAL"
@@ -32,6 +36,40 @@ DEFAULT_KEY = "default"
 
 #: A single message larger than this is refused (NNI's own limit is about 1 MB).
 MAX_MESSAGE_BYTES = 1_000_000
+
+
+def parameter_record(parameter_id: Any, parameters: Any) -> dict[str, Any]:
+    """NNI's ParameterRecord for a trial: what ``nni.get_next_parameter`` reads."""
+    return {
+        "parameter_id": parameter_id,
+        "parameter_source": "algorithm",
+        "parameters": parameters,
+        "parameter_index": 0,
+    }
+
+
+def write_parameter_file(
+    trial_dir: str | os.PathLike[str], parameter_id: Any, parameters: Any
+) -> str:
+    """Write the trial's ``parameter.cfg`` into ``trial_dir`` and return its path."""
+    path = os.path.join(trial_dir, PARAMETER_FILE)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(json.dumps(parameter_record(parameter_id, parameters), allow_nan=True))
+    return path
+
+
+def read_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a parameter record (a ``parameter.cfg``).
+
+    Raises:
+        OSError, UnicodeDecodeError, ValueError: the file cannot be read as JSON.
+        RuntimeError: the JSON is not a parameter record (no ``parameters`` key).
+    """
+    with open(path, encoding="utf-8") as file:
+        record = json.load(file)
+    if not isinstance(record, dict) or "parameters" not in record:
+        raise RuntimeError(f"{path}: not an NNI parameter record (no 'parameters' key)")
+    return record
 
 
 def to_json_value(value: Any) -> Any:
