@@ -1,6 +1,7 @@
 """Find and read ``db/nni.sqlite``: replay the trials' events, join metrics by parameterId.
 
-The schema and the replay rules are NNI's (reference nni.md section 10). The database is
+The schema and the replay rules are NNI's: a trial's last event is its status, its first
+FINAL row is its result, and metrics find their parameters by parameterId. The database is
 opened read-only and every value is checked before use: a hostile or damaged file gives one
 located :class:`HistoryError`, never a traceback and never a write.
 """
@@ -222,7 +223,7 @@ def _attach_metrics(db: sqlite3.Connection, database: Path, history: NniHistory)
 
 
 def _join_parameters(trial: NniTrial, parameter_id: Any, params_by_id: dict[str, Any]) -> None:
-    # NNI 3.0 local hands parameters to whichever trial asks first (reference 4.8): the
+    # NNI 3.0 local hands parameters to whichever trial asks first: the
     # metric's parameterId names the set the trial really ran with.
     if parameter_id is None:
         return

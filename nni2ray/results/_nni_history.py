@@ -21,7 +21,7 @@ class NniTrial:
             of its metrics when it reported any, else the one recorded at submission.
         parameters: the parameters of ``parameter_id``.
         recorded_parameter_id: the id NNI recorded for the trial at submission; differs
-            from ``parameter_id`` when NNI 3.0 local handed it another set (reference 4.8).
+            from ``parameter_id`` when NNI 3.0 local handed it another set.
         metrics: ``{"type", "sequence", "value", "time"}`` rows in report order; only the
             first FINAL row is kept, as NNI does.
         start_time, end_time: seconds since the epoch, or None.

@@ -1,8 +1,8 @@
 """Pick up a stopped run from its own per-trial records, and end what it left running.
 
 A resume starts a new Tune run in the same output folder. Tune's own restore is not used:
-its experiment snapshot lags behind (trials that finished after the last snapshot would run
-again, reference: ray-tune.md section 5), while ``trials/<id>/trial.json`` is written the
+its experiment snapshot lags behind (taken every 10 s or more, so trials that finished after
+the last snapshot would run again), while ``trials/<id>/trial.json`` is written the
 moment each trial ends. Those files are the truth a resume starts from.
 """
 
