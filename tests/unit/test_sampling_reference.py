@@ -2,8 +2,9 @@
 
 The expected distributions come from NNI's sampling formulas (its ``hpo_utils``, used by
 Random and TPE: randint ceils both bounds and excludes the upper one, q-types round ties to
-even, uniform q-types clip, normal q-types do not) and scipy's CDFs, never from nni2ray's code. ``check_distribution`` asserts the value types, the
-support (bounds, q-multiples, clipping) and a KS or chi-square goodness of fit.
+even, uniform q-types clip, normal q-types do not) and scipy's CDFs, never from nni2ray's
+code. ``check_distribution`` asserts the value types, the support (bounds, q-multiples,
+clipping) and a KS or chi-square goodness of fit.
 """
 
 from __future__ import annotations
