@@ -30,7 +30,7 @@ class TunerMapping:
 
 Builder = Callable[[AlgorithmSpec, Experiment], TunerMapping]
 
-#: Default optimize_mode of each NNI algorithm (reference 5.2); Random/Grid/Batch ignore it.
+#: Default optimize_mode of each NNI algorithm's classArgs; Random/Grid/Batch ignore it.
 DEFAULT_MODES: dict[str, str | None] = {
     "tpe": "minimize",
     "tpe_legacy": "minimize",

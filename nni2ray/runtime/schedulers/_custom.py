@@ -1,4 +1,5 @@
-"""A Tune scheduler driven by a user's NNI assessor, with NNI's call sequence (reference 6.3)."""
+"""A Tune scheduler driven by a user's NNI assessor, with NNI's call sequence: ``assess_trial``
+after each intermediate result, ``trial_end`` only for trials that reported one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A Tune searcher driven by a user's NNI tuner, with NNI's call sequence (reference 6.2).
+"""A Tune searcher driven by a user's NNI tuner, with NNI's call sequence.
 
 NNI's manager asks the tuner for ``trialConcurrency`` trials at the start and for one more
 each time a trial ends; a request the tuner cannot serve (``NoMoreTrialError``) is lost,

@@ -2,9 +2,9 @@
 
 Every trial gets ``TRIAL_BUDGET`` in its parameters. Bracket ``s`` runs ``s + 1`` rounds;
 round ``i`` starts ``floor(n / eta**i)`` trials with ``TRIAL_BUDGET = floor(r * eta**i)``,
-where ``n = ceil((s_max + 1) * eta**s / (s + 1))`` and ``r = R / eta**s`` (reference nni.md
-5.4). Promotions are new trials with the hyperparameters of the best trials of the
-previous round, ranked by their latest metric (a final result beats any intermediate).
+where ``n = ceil((s_max + 1) * eta**s / (s + 1))`` and ``r = R / eta**s``. Promotions are
+new trials with the hyperparameters of the best trials of the previous round, ranked by their
+latest metric (a final result beats any intermediate).
 Brackets go from ``s_max`` down to 0 and repeat until a limit ends the run.
 """
 
