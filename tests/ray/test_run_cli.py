@@ -55,6 +55,7 @@ def test_main_job_prints_best_parameters(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         timeout=300,
         env=_env(),
         cwd=tmp_path,
@@ -108,6 +109,7 @@ def test_ctrl_c_ends_every_trial_and_exits_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         env=_env(),
         cwd=tmp_path,
     )
