@@ -93,22 +93,24 @@ def _non_negative_float(text: str) -> float:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from nni2ray.errors import ConfigError, Nni2RayError
-    from nni2ray.experiment import load_experiment
-    from nni2ray.experiment._durations import parse_duration
+    from nni2ray.experiment import (
+        ACCEPTED_FORMS,
+        DurationError,
+        load_experiment,
+        parse_duration_text,
+    )
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
-    experiment = load_experiment(args.path, config_name=args.config)
     max_duration = None
     if args.max_duration is not None:
         try:
-            max_duration = parse_duration(args.max_duration)
-        except ConfigError as exc:
+            max_duration = parse_duration_text(args.max_duration)
+        except DurationError as exc:
             raise ConfigError(
-                str(exc.message),
-                field="--max-duration",
-                hint="write e.g. 30m, 2h, 45s or a number of seconds",
-            ) from exc
+                str(exc), field="--max-duration", hint=f"write {ACCEPTED_FORMS}"
+            ) from None
+    experiment = load_experiment(args.path, config_name=args.config)
     plan = translate(
         experiment,
         max_trials=args.max_trials,

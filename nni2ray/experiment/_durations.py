@@ -40,6 +40,20 @@ def parse_duration(value: object) -> int:
     return seconds
 
 
+def parse_duration_text(text: str) -> int:
+    """A duration typed on the command line: NNI's forms, or a bare number of seconds (what
+    a number means in a config file), such as ``3600``.
+
+    Raises:
+        DurationError: as :func:`parse_duration`.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        return parse_duration(text)
+    return parse_duration(int(number) if number.is_integer() else number)
+
+
 def _parse_string(value: str) -> int:
     text = value.lower()
     for unit, factor in UNITS:

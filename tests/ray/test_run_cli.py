@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,6 +33,19 @@ def test_gpu_trial_without_gpu_fails_fast_with_cpu_hint(
     )
     assert "set trialGpuNumber: 0 or pass --gpus-per-trial 0 to run on CPU" in err
     assert not list((tmp_path / "out" / "trials").iterdir())
+
+
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize(("text", "seconds"), [("900", 900), ("20m", 1200)])
+def test_max_duration_takes_plain_seconds_and_nni_durations(
+    tmp_path: Path, text: str, seconds: int
+) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(FIXTURES / "all_types"), "--output", str(out), "--quiet"]
+    assert main([*args, "--max-trials", "1", "--max-duration", text]) == 0
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["plan"]["time_budget_s"] == seconds  # the config says 10m
+    assert [e["status"] for e in json.loads((out / "export.json").read_text())] == ["SUCCEEDED"]
 
 
 def _env() -> dict[str, str]:
