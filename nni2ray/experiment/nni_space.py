@@ -106,6 +106,9 @@ _LATENT: dict[str, Callable[[list[float]], tuple[str, tuple[Any, ...]]]] = {
     "qlognormal": lambda v: ("randn", (v[0], v[1])),
 }
 
+#: Every ``_type`` but ``choice``: each has a latent domain and a formula.
+NUMBER_TYPES: tuple[str, ...] = tuple(_LATENT)
+
 
 def _randint(v: list[float], x: Any) -> int:
     low, high = math.ceil(v[0]), math.ceil(v[1])

@@ -55,23 +55,7 @@ def _number(parameter: Parameter, rng: random.Random) -> Any:
 
 
 #: One sampler per NNI ``_type``.
-SAMPLERS: dict[str, Sampler] = {
-    "choice": _choice,
-    **dict.fromkeys(
-        (
-            "randint",
-            "uniform",
-            "quniform",
-            "loguniform",
-            "qloguniform",
-            "normal",
-            "qnormal",
-            "lognormal",
-            "qlognormal",
-        ),
-        _number,
-    ),
-}
+SAMPLERS: dict[str, Sampler] = {"choice": _choice, **dict.fromkeys(nni_space.NUMBER_TYPES, _number)}
 
 
 def sample_parameter(parameter: Parameter, rng: random.Random) -> Any:

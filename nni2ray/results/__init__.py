@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from nni2ray.results._folder import (
     RESULTS_DIR,
+    RunStatus,
     default_output,
     latest_output,
     new_experiment_id,
@@ -28,6 +29,7 @@ from nni2ray.results._records import (
     TrialRecord,
     append_metric,
     rank,
+    status_counts,
     write_exports,
     write_json,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "NniHistory",
     "NniTrial",
     "Prior",
+    "RunStatus",
     "TrialRecord",
     "append_metric",
     "default_output",
@@ -56,6 +59,7 @@ __all__ = [
     "probe_output",
     "rank",
     "redact",
+    "status_counts",
     "to_record",
     "write_exports",
     "write_import",

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nni2ray.results._folder import RunStatus
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
 from nni2ray.trials import write_parameter_file
@@ -64,7 +65,7 @@ def import_meta(history: NniHistory) -> dict[str, Any]:
         "startTime": history.start_time,
         "endTime": history.end_time,
         "nextSequence": history.next_sequence,
-        "status": "IMPORTED",
+        "status": RunStatus.IMPORTED,
     }
 
 

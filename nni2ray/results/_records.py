@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,13 @@ def write_json(path: Path, data: Any) -> None:
 def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
     with open(trial_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row, allow_nan=True) + "\n")
+
+
+def status_counts(records: list[TrialRecord]) -> str:
+    """How many trials ended in each status: ``3 succeeded, 1 early-stopped`` (or ``none``)."""
+    counts = Counter(record.status for record in records)
+    text = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
+    return text or "none"
 
 
 def rank(records: list[TrialRecord], mode: str) -> list[TrialRecord]:

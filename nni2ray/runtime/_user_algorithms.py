@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from nni2ray.errors import AlgorithmError
+from nni2ray.results import RunStatus
 from nni2ray.trials import ResultKey
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
@@ -226,7 +227,7 @@ def close_algorithms(output: Path, meta: dict[str, Any], *parts: Any) -> Algorit
         algorithm.close()
         failure = failure or algorithm.failure
     if failure is not None:
-        meta.update(status="ERROR", error=failure.to_json())
+        meta.update(status=RunStatus.ERROR, error=failure.to_json())
         (output / ERROR_FILE).write_text(failure.traceback, encoding="utf-8")
     return failure
 
