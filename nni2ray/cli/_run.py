@@ -92,24 +92,14 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nni2ray.errors import ConfigError, Nni2RayError
-    from nni2ray.experiment import (
-        ACCEPTED_FORMS,
-        DurationError,
-        load_experiment,
-        parse_duration_text,
-    )
+    from nni2ray.errors import Nni2RayError
+    from nni2ray.experiment import load_experiment, parse_duration_text
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
     max_duration = None
     if args.max_duration is not None:
-        try:
-            max_duration = parse_duration_text(args.max_duration)
-        except DurationError as exc:
-            raise ConfigError(
-                str(exc), field="--max-duration", hint=f"write {ACCEPTED_FORMS}"
-            ) from None
+        max_duration = parse_duration_text(args.max_duration, field="--max-duration")
     experiment = load_experiment(args.path, config_name=args.config)
     plan = translate(
         experiment,

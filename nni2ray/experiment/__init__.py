@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nni2ray.errors import ConfigError
 from nni2ray.experiment._assemble import build_experiment
-from nni2ray.experiment._durations import ACCEPTED_FORMS, DurationError, parse_duration_text
+from nni2ray.experiment._durations import parse_duration_text
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
@@ -16,7 +16,7 @@ from nni2ray.experiment._read import read_yaml
 from nni2ray.experiment._schema import check_shapes
 from nni2ray.experiment.model import Experiment
 
-__all__ = ["ACCEPTED_FORMS", "DurationError", "load_experiment", "parse_duration_text"]
+__all__ = ["load_experiment", "parse_duration_text"]
 
 
 def load_experiment(path: Path | str, config_name: str | None = None) -> Experiment:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from nni2ray.cli import main
-from nni2ray.experiment import DurationError, parse_duration_text
+from nni2ray.errors import ConfigError
+from nni2ray.experiment import parse_duration_text
 
 FOLDER = "fixtures/experiments/digits_sklearn_v2"
 
@@ -24,7 +25,7 @@ FOLDER = "fixtures/experiments/digits_sklearn_v2"
     ],
 )
 def test_max_duration_takes_nni_durations_and_plain_seconds(text: str, seconds: int) -> None:
-    assert parse_duration_text(text) == seconds
+    assert parse_duration_text(text, field="--max-duration") == seconds
 
 
 @pytest.mark.parametrize(
@@ -40,8 +41,8 @@ def test_max_duration_takes_nni_durations_and_plain_seconds(text: str, seconds: 
 def test_bad_max_duration_is_one_line_error(
     text: str, reason: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(DurationError):
-        parse_duration_text(text)
+    with pytest.raises(ConfigError, match="--max-duration"):
+        parse_duration_text(text, field="--max-duration")
     assert main(["run", FOLDER, "--max-duration", text]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1
