@@ -92,22 +92,15 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nni2ray.errors import ConfigError, Nni2RayError
-    from nni2ray.experiment import load_experiment, parse_duration
+    from nni2ray.errors import Nni2RayError
+    from nni2ray.experiment import load_experiment, parse_duration_text
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
-    experiment = load_experiment(args.path, config_name=args.config)
     max_duration = None
     if args.max_duration is not None:
-        try:
-            max_duration = parse_duration(args.max_duration)
-        except ConfigError as exc:
-            raise ConfigError(
-                str(exc.message),
-                field="--max-duration",
-                hint="write e.g. 30m, 2h, 45s or a number of seconds",
-            ) from exc
+        max_duration = parse_duration_text(args.max_duration, field="--max-duration")
+    experiment = load_experiment(args.path, config_name=args.config)
     plan = translate(
         experiment,
         max_trials=args.max_trials,

@@ -9,7 +9,7 @@ from nni2ray.errors import ConfigError
 from nni2ray.experiment._algorithms import BUILTINS, Builtin
 from nni2ray.experiment._algorithms import lookup as lookup_algorithm
 from nni2ray.experiment._assemble import build_experiment
-from nni2ray.experiment._durations import format_seconds, parse_duration
+from nni2ray.experiment._durations import format_seconds, parse_duration, parse_duration_text
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
@@ -42,6 +42,7 @@ __all__ = [
     "load_experiment",
     "lookup_algorithm",
     "parse_duration",
+    "parse_duration_text",
     "parse_search_space",
     "summarise",
 ]

@@ -24,7 +24,8 @@ class Builtin:
     default_optimize_mode: OptimizeMode | None = "maximize"
 
 
-#: NNI 3.0's registry (reference 5.1); default optimize modes from 5.2-5.4.
+#: NNI 3.0's built-in algorithms (a config's name matches a name or alias, ignoring case),
+#: each with the optimize_mode its classArgs default to.
 BUILTINS: tuple[Builtin, ...] = (
     Builtin("TPE", "tuner", default_optimize_mode="minimize"),
     Builtin("TPE_legacy", "tuner", default_optimize_mode="minimize"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from nni2ray.errors import ConfigError
+
 #: Units in the order NNI tries them: the first one the string ends with wins.
 UNITS: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
@@ -38,6 +40,25 @@ def parse_duration(value: object) -> int:
     if seconds <= 0:
         raise DurationError(f"must be longer than 0 seconds (got {value!r})")
     return seconds
+
+
+def parse_duration_text(text: str, *, field: str) -> int:
+    """A duration typed on the command line: NNI's forms, or a bare number of seconds (what
+    a number means in a config file), such as ``3600``.
+
+    Raises:
+        ConfigError: naming ``field``, for a value :func:`parse_duration` refuses.
+    """
+    try:
+        number: float | str = float(text)
+    except ValueError:
+        number = text
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    try:
+        return parse_duration(number)
+    except DurationError as exc:
+        raise ConfigError(str(exc), field=field, hint=f"write {ACCEPTED_FORMS}") from None
 
 
 def _parse_string(value: str) -> int:

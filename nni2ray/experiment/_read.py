@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from nni2ray.errors import ConfigError
+from nni2ray.limits import MAX_VALUES, TOO_DEEP, check_size
 
 #: A location inside a document: mapping keys (as written) and list indexes.
 DocPath = tuple[str | int, ...]
@@ -57,42 +58,19 @@ def read_yaml(path: Path, display: str) -> Document:
     return Document(data, lines)
 
 
-#: Deeper documents are refused before anything walks them recursively (NNI configs and
-#: search spaces, nested choices included, are a few levels deep).
-MAX_DEPTH = 100
-
-#: More values than this (counting every use of a YAML alias) is refused: a "billion
-#: laughs" file of nested aliases would otherwise take hours to walk.
-MAX_VALUES = 1_000_000
-
-
 def _check_depth(data: Any, display: str) -> None:
-    stack = [(data, 1)]
-    seen = 0
-    while stack:
-        item, depth = stack.pop()
-        seen += 1
-        if seen > MAX_VALUES:
-            raise ConfigError(
-                f"cannot be read (more than {MAX_VALUES:,} values, counting YAML aliases)",
-                file=display,
-                hint="fix or regenerate the file",
-            )
-        if depth > MAX_DEPTH:
-            raise ConfigError(
-                f"cannot be read (nested more than {MAX_DEPTH} levels deep)",
-                file=display,
-                hint="fix or regenerate the file",
-            )
-        if isinstance(item, dict):
-            stack.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list):
-            stack.extend((value, depth + 1) for value in item)
+    # A "billion laughs" file of nested aliases would otherwise take hours to walk.
+    try:
+        check_size(data, max_values=MAX_VALUES)
+    except ValueError as exc:
+        raise ConfigError(
+            f"cannot be read ({exc})", file=display, hint="fix or regenerate the file"
+        ) from None
 
 
 def _unreadable(exc: BaseException, display: str) -> ConfigError:
     if isinstance(exc, RecursionError):
-        reason = f"nested more than {MAX_DEPTH} levels deep"
+        reason = TOO_DEEP
     else:  # e.g. Python's 4300-digit limit on integer conversion
         reason = str(exc).split(";")[0].split(":")[0]
     return ConfigError(

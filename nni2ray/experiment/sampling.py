@@ -1,9 +1,10 @@
-"""Draw values from a parsed search space with exactly the formulas of NNI's own samplers.
+"""Draw values from a parsed search space as NNI's Random tuner does.
 
-Standard library only at run time (``random``, ``math``): generated projects reuse it. The
-formulas follow NNI's ``hpo_utils`` (Random/TPE): ``randint`` ceils both bounds and excludes
-the upper one, q-types round with Python's ``round`` (ties to even) and always give floats,
-uniform q-types clip to ``[low, high]`` while normal q-types are not clipped.
+A numeric parameter draws a value of its latent domain and applies NNI's formula, both from
+:mod:`nni2ray.experiment.nni_space` (the one home of the formulas): ``randint`` ceils both
+bounds and excludes the upper one, q-types round with Python's ``round`` (ties to even) and
+give floats, uniform q-types clip to ``[low, high]``, normal q-types are not clipped.
+Only the standard library runs besides ``nni_space``.
 """
 
 from __future__ import annotations
@@ -13,18 +14,12 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nni2ray.experiment import nni_space
+
 if TYPE_CHECKING:  # the model is only needed for annotations; keeps the runtime stdlib-only
     from nni2ray.experiment.model import Parameter, SearchSpace
 
 Sampler = Callable[["Parameter", random.Random], Any]
-
-
-def _clip(value: float, low: float, high: float) -> float:
-    return min(max(value, low), high)
-
-
-def _quantize(value: float, q: float) -> float:
-    return float(round(value / q) * q)
 
 
 def _choice(parameter: Parameter, rng: random.Random) -> Any:
@@ -39,65 +34,28 @@ def _choice(parameter: Parameter, rng: random.Random) -> Any:
     return drawn
 
 
-def _randint(parameter: Parameter, rng: random.Random) -> int:
-    low, high = math.ceil(parameter.values[0]), math.ceil(parameter.values[1])
-    return low + rng.randrange(high - low)
+def _draw_latent(kind: str, args: tuple[Any, ...], rng: random.Random) -> float:
+    """One random value of a latent domain (``nni_space.latent_spec``'s kinds but choice)."""
+    if kind == "randint":
+        return float(args[0] + rng.randrange(args[1] - args[0]))  # high is exclusive
+    if kind == "uniform":
+        return rng.uniform(args[0], args[1])
+    if kind == "loguniform":
+        return math.exp(rng.uniform(math.log(args[0]), math.log(args[1])))
+    if kind == "randn":
+        return rng.gauss(args[0], args[1])
+    raise ValueError(f"no latent domain {kind!r}")
 
 
-def _uniform(parameter: Parameter, rng: random.Random) -> float:
-    low, high = parameter.values[:2]
-    return rng.uniform(low, high)
-
-
-def _quniform(parameter: Parameter, rng: random.Random) -> float:
-    low, high, q = parameter.values
-    return _clip(_quantize(rng.uniform(low, high), q), low, high)
-
-
-def _loguniform(parameter: Parameter, rng: random.Random) -> float:
-    low, high = parameter.values[:2]
-    return math.exp(rng.uniform(math.log(low), math.log(high)))
-
-
-def _qloguniform(parameter: Parameter, rng: random.Random) -> float:
-    low, high, q = parameter.values
-    value = math.exp(rng.uniform(math.log(low), math.log(high)))
-    return _clip(_quantize(value, q), low, high)  # clip bounds are the original, not the logs
-
-
-def _normal(parameter: Parameter, rng: random.Random) -> float:
-    mu, sigma = parameter.values[:2]
-    return rng.gauss(mu, sigma)
-
-
-def _qnormal(parameter: Parameter, rng: random.Random) -> float:
-    mu, sigma, q = parameter.values
-    return _quantize(rng.gauss(mu, sigma), q)  # unbounded, so NNI does not clip
-
-
-def _lognormal(parameter: Parameter, rng: random.Random) -> float:
-    mu, sigma = parameter.values[:2]
-    return math.exp(rng.gauss(mu, sigma))
-
-
-def _qlognormal(parameter: Parameter, rng: random.Random) -> float:
-    mu, sigma, q = parameter.values
-    return _quantize(math.exp(rng.gauss(mu, sigma)), q)  # not clipped: 0.0 is possible
+def _number(parameter: Parameter, rng: random.Random) -> Any:
+    # lognormal types search their log (randn) and decode exponentiates it.
+    value = list(parameter.values)
+    kind, args = nni_space.latent_domain(parameter.type, value)
+    return nni_space.decode_number(parameter.type, value, _draw_latent(kind, args, rng))
 
 
 #: One sampler per NNI ``_type``.
-SAMPLERS: dict[str, Sampler] = {
-    "choice": _choice,
-    "randint": _randint,
-    "uniform": _uniform,
-    "quniform": _quniform,
-    "loguniform": _loguniform,
-    "qloguniform": _qloguniform,
-    "normal": _normal,
-    "qnormal": _qnormal,
-    "lognormal": _lognormal,
-    "qlognormal": _qlognormal,
-}
+SAMPLERS: dict[str, Sampler] = {"choice": _choice, **dict.fromkeys(nni_space.NUMBER_TYPES, _number)}
 
 
 def sample_parameter(parameter: Parameter, rng: random.Random) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from nni2ray.results._folder import (
     RESULTS_DIR,
+    RunStatus,
     default_output,
     latest_output,
     new_experiment_id,
@@ -17,7 +18,6 @@ from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
 from nni2ray.results._prior import (
     ABANDONED,
-    FINISHED,
     RUN_STOPPED,
     SAFE_ID,
     Prior,
@@ -26,7 +26,6 @@ from nni2ray.results._prior import (
     prior_from_nni,
 )
 from nni2ray.results._records import (
-    RUNNING,
     TrialRecord,
     append_metric,
     rank,
@@ -34,6 +33,7 @@ from nni2ray.results._records import (
     write_exports,
     write_json,
 )
+from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
     "ABANDONED",
@@ -45,6 +45,7 @@ __all__ = [
     "NniHistory",
     "NniTrial",
     "Prior",
+    "RunStatus",
     "TrialRecord",
     "append_metric",
     "default_output",

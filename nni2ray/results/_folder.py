@@ -6,12 +6,23 @@ import random
 import re
 import string
 import time
+from enum import StrEnum
 from pathlib import Path
 
 from nni2ray.errors import OutputError
 
 #: Where runs and imports go unless ``--output`` says otherwise (relative to the cwd).
 RESULTS_DIR = Path("nni2ray-results")
+
+
+class RunStatus(StrEnum):
+    """The ``status`` of a run folder, in its ``experiment.json``."""
+
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    INTERRUPTED = "INTERRUPTED"  # Ctrl-C
+    ERROR = "ERROR"  # a user's tuner or assessor raised
+    IMPORTED = "IMPORTED"  # written by ``nni2ray import``
 
 
 def default_output(name: str) -> Path:

@@ -1,6 +1,7 @@
 """Find and read ``db/nni.sqlite``: replay the trials' events, join metrics by parameterId.
 
-The schema and the replay rules are NNI's (reference nni.md section 10). The database is
+The schema and the replay rules are NNI's: a trial's last event is its status, its first
+FINAL row is its result, and metrics find their parameters by parameterId. The database is
 opened read-only and every value is checked before use: a hostile or damaged file gives one
 located :class:`HistoryError`, never a traceback and never a write.
 """
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import HistoryError
+from nni2ray.limits import TOO_DEEP, check_size
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._prior import SAFE_ID
+from nni2ray.trials import FINAL, TERMINAL, MetricType, TrialStatus
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -25,13 +28,10 @@ REQUIRED = {
     "ExperimentProfile": ("params", "id", "startTime", "endTime", "nextSequenceId", "revision"),
 }
 
-TERMINAL = frozenset({"SUCCEEDED", "FAILED", "USER_CANCELED", "SYS_CANCELED", "EARLY_STOPPED"})
-STATUSES = TERMINAL | {"WAITING", "RUNNING", "UNKNOWN", "ADD_RESUMED"}
+#: TrialJobEvent.event values: a status, or one of NNI's bookkeeping events.
+STATUSES = frozenset(TrialStatus) | {"ADD_RESUMED"}
 SPECIAL = frozenset({"USER_TO_CANCEL", "ADD_CUSTOMIZED", "ADD_HYPERPARAMETER", "IMPORT_DATA"})
-METRIC_TYPES = frozenset({"PERIODICAL", "FINAL"})
-
-#: NNI's records are a few levels deep; deeper JSON is refused before anything walks it.
-MAX_DEPTH = 100
+METRIC_TYPES = frozenset({MetricType.PERIODICAL, MetricType.FINAL})
 
 
 def locate_database(path: Path) -> Path:
@@ -176,13 +176,13 @@ def _new_trial(where: _Where, trial_id: str) -> NniTrial:
 def _apply_event(trial: NniTrial, event: str, timestamp: int | None) -> None:
     # NNI's getTrialJobsByReplayEvents: the last event wins, with these renames.
     if event == "USER_TO_CANCEL":
-        trial.status = "USER_CANCELED"
+        trial.status = TrialStatus.USER_CANCELED
     elif event == "ADD_CUSTOMIZED":
-        trial.status = "WAITING"
+        trial.status = TrialStatus.WAITING
     elif event != "ADD_HYPERPARAMETER":
         trial.status = event
     when = _seconds(timestamp)
-    if event == "RUNNING" or (event == "WAITING" and trial.start_time is None):
+    if event == TrialStatus.RUNNING or (event == TrialStatus.WAITING and trial.start_time is None):
         trial.start_time = when
     if event in TERMINAL:
         trial.end_time = when
@@ -211,7 +211,7 @@ def _attach_metrics(db: sqlite3.Connection, database: Path, history: NniHistory)
         value = _metric_value(where, row)
         if not trial.metrics:
             _join_parameters(trial, where.scalar(row, "parameterId"), params_by_id)
-        if kind == "FINAL" and any(m["type"] == "FINAL" for m in trial.metrics):
+        if kind == FINAL and any(m["type"] == FINAL for m in trial.metrics):
             history.dropped_finals += 1  # NNI keeps only the first final result
             continue
         trial.metrics.append(
@@ -225,7 +225,7 @@ def _attach_metrics(db: sqlite3.Connection, database: Path, history: NniHistory)
 
 
 def _join_parameters(trial: NniTrial, parameter_id: Any, params_by_id: dict[str, Any]) -> None:
-    # NNI 3.0 local hands parameters to whichever trial asks first (reference 4.8): the
+    # NNI 3.0 local hands parameters to whichever trial asks first: the
     # metric's parameterId names the set the trial really ran with.
     if parameter_id is None:
         return
@@ -253,21 +253,9 @@ def _loads(text: str) -> Any:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
-    _check_depth(data)
+        raise ValueError(TOO_DEEP) from None
+    check_size(data)
     return data
-
-
-def _check_depth(data: Any) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
 
 
 class _Where:

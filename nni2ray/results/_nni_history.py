@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials import FINAL, TrialStatus
+
 
 @dataclass
 class NniTrial:
@@ -19,7 +21,7 @@ class NniTrial:
             of its metrics when it reported any, else the one recorded at submission.
         parameters: the parameters of ``parameter_id``.
         recorded_parameter_id: the id NNI recorded for the trial at submission; differs
-            from ``parameter_id`` when NNI 3.0 local handed it another set (reference 4.8).
+            from ``parameter_id`` when NNI 3.0 local handed it another set.
         metrics: ``{"type", "sequence", "value", "time"}`` rows in report order; only the
             first FINAL row is kept, as NNI does.
         start_time, end_time: seconds since the epoch, or None.
@@ -28,7 +30,7 @@ class NniTrial:
 
     trial_id: str
     sequence: int = -1
-    status: str = "UNKNOWN"
+    status: str = TrialStatus.UNKNOWN
     parameter_id: str | None = None
     parameters: Any = None
     recorded_parameter_id: str | None = None
@@ -39,7 +41,7 @@ class NniTrial:
 
     @property
     def final(self) -> Any:
-        finals = [m["value"] for m in self.metrics if m["type"] == "FINAL"]
+        finals = [m["value"] for m in self.metrics if m["type"] == FINAL]
         return finals[0] if finals else None
 
 

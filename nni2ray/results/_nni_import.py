@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from pathlib import Path
 from typing import Any
 
+from nni2ray.results._folder import RunStatus
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
+from nni2ray.trials import write_parameter_file
 
 #: Config keys whose values are never written out (remote machine passwords, tokens, ...).
 _SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|credential|api_?key|access_?key", re.I)
@@ -35,13 +36,8 @@ def write_trial(output: Path, record: TrialRecord, parameter_id: Any = None) -> 
     trial_dir.mkdir(parents=True, exist_ok=True)
     for row in record.metrics:
         append_metric(trial_dir, row)
-    parameter_cfg = {
-        "parameter_id": parameter_id if parameter_id is not None else record.sequence,
-        "parameter_source": "algorithm",
-        "parameters": record.parameters,
-        "parameter_index": 0,
-    }
-    (trial_dir / "parameter.cfg").write_text(json.dumps(parameter_cfg, allow_nan=True))
+    parameter_id = parameter_id if parameter_id is not None else record.sequence
+    write_parameter_file(trial_dir, parameter_id, record.parameters)
     write_json(trial_dir / "trial.json", record.to_record_json())
 
 
@@ -69,7 +65,7 @@ def import_meta(history: NniHistory) -> dict[str, Any]:
         "startTime": history.start_time,
         "endTime": history.end_time,
         "nextSequence": history.next_sequence,
-        "status": "IMPORTED",
+        "status": RunStatus.IMPORTED,
     }
 
 

@@ -1,8 +1,8 @@
 """Pick up a stopped run from its own per-trial records, and end what it left running.
 
 A resume starts a new Tune run in the same output folder. Tune's own restore is not used:
-its experiment snapshot lags behind (trials that finished after the last snapshot would run
-again, reference: ray-tune.md section 5), while ``trials/<id>/trial.json`` is written the
+its experiment snapshot lags behind (taken every 10 s or more, so trials that finished after
+the last snapshot would run again), while ``trials/<id>/trial.json`` is written the
 moment each trial ends. Those files are the truth a resume starts from.
 """
 
@@ -17,9 +17,7 @@ from typing import Any
 
 from nni2ray.errors import OutputError
 from nni2ray.results._records import TrialRecord
-
-#: Statuses of a trial that ended on its own account; anything else is run again.
-FINISHED = frozenset({"SUCCEEDED", "FAILED", "EARLY_STOPPED"})
+from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
 #: End reasons that belong to the run stopping, not to the trial: such trials are run again.
 RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})
@@ -117,10 +115,10 @@ def _read_trial(trial_dir: Path) -> tuple[TrialRecord | None, int, Any]:
     if record is not None:
         return record, record.sequence, record.parameters
     try:
-        cfg = json.loads((trial_dir / "parameter.cfg").read_text(encoding="utf-8"))
+        cfg = read_parameter_file(trial_dir / PARAMETER_FILE)
         sequence = cfg.get("parameter_id")
         return None, sequence if isinstance(sequence, int) else -1, cfg.get("parameters")
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError, AttributeError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, RuntimeError):
         return None, -1, None
 
 

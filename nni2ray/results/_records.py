@@ -6,13 +6,12 @@ import csv
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nni2ray.trials import FINAL, finite_scalar
-
-RUNNING = "RUNNING"
+from nni2ray.trials import FINAL, PERIODICAL, TrialStatus, finite_scalar
 
 
 @dataclass
@@ -22,7 +21,7 @@ class TrialRecord:
     trial_id: str
     sequence: int
     parameters: Any
-    status: str = RUNNING
+    status: str = TrialStatus.RUNNING
     start_time: float = field(default_factory=time.time)
     end_time: float | None = None
     metrics: list[dict[str, Any]] = field(default_factory=list)
@@ -49,7 +48,7 @@ class TrialRecord:
             trial_id=trial_id,
             sequence=sequence,
             parameters=data.get("parameter"),
-            status=str(data.get("status") or RUNNING),
+            status=str(data.get("status") or TrialStatus.RUNNING),
             start_time=_number(data.get("startTime"), time.time()),
             end_time=_number(data.get("endTime"), None),
             metrics=[dict(m) for m in metrics if isinstance(m, dict)],
@@ -105,7 +104,7 @@ def _number(value: Any, default: Any) -> Any:
 
 def _rows_from_values(data: dict[str, Any]) -> list[dict[str, Any]]:
     values = list(data.get("intermediate") or [])
-    rows = [{"type": "PERIODICAL", "sequence": i, "value": v} for i, v in enumerate(values)]
+    rows = [{"type": PERIODICAL, "sequence": i, "value": v} for i, v in enumerate(values)]
     if rows and data.get("value") is not None and values[-1] == data.get("value"):
         rows[-1] = {"type": FINAL, "sequence": 0, "value": values[-1]}
     return rows
@@ -124,10 +123,8 @@ def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
 
 
 def status_counts(records: list[TrialRecord]) -> str:
-    """``"3 succeeded, 1 failed"``: how many trials ended in each status, or ``"none"``."""
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
+    """How many trials ended in each status: ``3 succeeded, 1 early-stopped`` (or ``none``)."""
+    counts = Counter(record.status for record in records)
     text = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
     return text or "none"
 

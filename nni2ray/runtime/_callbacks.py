@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -12,11 +13,10 @@ from ray.tune.stopper import Stopper
 
 from nni2ray.results import TrialRecord, append_metric, rank, write_json
 from nni2ray.trials import (
-    EARLY_STOPPED,
-    FAILED,
-    HEARTBEAT,
-    USER_CANCELED,
+    MetricType,
+    ResultKey,
     TrialContext,
+    TrialStatus,
     end_leftover_trials,
     sequence_of,
     trial_parameters,
@@ -104,14 +104,14 @@ class Recorder(Callback):
     def on_trial_result(
         self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
-        kind = result.get("nni_type")
+        kind = result.get(ResultKey.TYPE)
         record = self.records.get(trial.trial_id)
-        if record is None or kind in (HEARTBEAT, "END", None):
+        if record is None or kind in (MetricType.HEARTBEAT, MetricType.END, None):
             return
         row = {
             "type": kind,
-            "sequence": result.get("nni_sequence"),
-            "value": result.get("nni_value"),
+            "sequence": result.get(ResultKey.SEQUENCE),
+            "value": result.get(ResultKey.VALUE),
             "time": time.time(),
         }
         record.metrics.append(row)
@@ -119,14 +119,14 @@ class Recorder(Callback):
 
     def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
-        if "nni_status" in last:
-            self._finish(trial, last["nni_status"], last.get("nni_end_reason"), last)
+        if ResultKey.STATUS in last:
+            self._finish(trial, last[ResultKey.STATUS], last.get(ResultKey.END_REASON), last)
         else:
             self._finish(trial, *self._stop_reason(), last)
 
     def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         reason = str(getattr(trial, "error_file", None) or "trial actor failed")
-        self._finish(trial, FAILED, reason, trial.last_result or {})
+        self._finish(trial, TrialStatus.FAILED, reason, trial.last_result or {})
 
     def finish_open(self) -> None:
         """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
@@ -137,10 +137,10 @@ class Recorder(Callback):
 
     def _stop_reason(self) -> tuple[str, str]:
         if self._stopper.interrupted:
-            return USER_CANCELED, "interrupted"
+            return TrialStatus.USER_CANCELED, "interrupted"
         if self._stopper.out_of_time:
-            return EARLY_STOPPED, "maxExperimentDuration"
-        return EARLY_STOPPED, "assessor"
+            return TrialStatus.EARLY_STOPPED, "maxExperimentDuration"
+        return TrialStatus.EARLY_STOPPED, "assessor"
 
     def _finish(self, trial: Any, status: str, reason: str | None, last: dict[str, Any]) -> None:
         record = self.records.get(trial.trial_id)
@@ -151,8 +151,8 @@ class Recorder(Callback):
         self, record: TrialRecord, status: str, reason: str | None, last: dict[str, Any]
     ) -> None:
         record.status, record.end_reason, record.end_time = status, reason, time.time()
-        record.exit_code = last.get("nni_exit_code")
-        record.protocol_errors = list(last.get("nni_protocol_errors") or [])
+        record.exit_code = last.get(ResultKey.EXIT_CODE)
+        record.protocol_errors = list(last.get(ResultKey.PROTOCOL_ERRORS) or [])
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
         self.print_progress()
 
@@ -179,15 +179,14 @@ class Recorder(Callback):
 
 def progress_line(records: list[TrialRecord], mode: str, elapsed: float) -> str:
     """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..)``."""
-    counts = {"SUCCEEDED": 0, "RUNNING": 0, "FAILED": 0, "EARLY_STOPPED": 0, "USER_CANCELED": 0}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
+    counts = Counter(record.status for record in records)
     text = (
-        f"[{elapsed:5.0f}s] {counts['SUCCEEDED']} done, {counts['RUNNING']} running, "
-        f"{counts['FAILED']} failed, {counts['EARLY_STOPPED']} early-stopped"
+        f"[{elapsed:5.0f}s] {counts[TrialStatus.SUCCEEDED]} done, "
+        f"{counts[TrialStatus.RUNNING]} running, {counts[TrialStatus.FAILED]} failed, "
+        f"{counts[TrialStatus.EARLY_STOPPED]} early-stopped"
     )
-    if counts["USER_CANCELED"]:
-        text += f", {counts['USER_CANCELED']} cancelled"
+    if counts[TrialStatus.USER_CANCELED]:
+        text += f", {counts[TrialStatus.USER_CANCELED]} cancelled"
     best = rank(records, mode)
     if best:
         text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"

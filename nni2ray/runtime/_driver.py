@@ -18,6 +18,7 @@ from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
     Prior,
+    RunStatus,
     TrialRecord,
     default_output,
     latest_output,
@@ -189,7 +190,7 @@ def _finish_without_trials(plan: TunePlan, output: Path, prior: Prior) -> RunSum
     records = list(prior.records)
     write_exports(output, records)
     meta = dict(prior.meta) or {"experimentId": prior.experiment_id or new_experiment_id()}
-    meta.update(endTime=time.time(), status="DONE")
+    meta.update(endTime=time.time(), status=RunStatus.DONE)
     write_json(output / "experiment.json", meta)
     experiment_id = str(meta.get("experimentId"))
     return RunSummary(output, experiment_id, records, rank(records, plan.mode), False, 0.0)
@@ -312,7 +313,7 @@ def _fit(
         config=str(experiment.config_file),
         plan=describe(plan),
         startTime=meta.get("startTime", time.time()),
-        status="RUNNING",
+        status=RunStatus.RUNNING,
         tuneRuns=[*meta.get("tuneRuns", []), prior.tune_name],
     )
     write_json(output / "experiment.json", meta)
@@ -324,7 +325,7 @@ def _fit(
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
-        status="INTERRUPTED" if stopper.interrupted else "DONE",
+        status=RunStatus.INTERRUPTED if stopper.interrupted else RunStatus.DONE,
         nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
     )
     failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor

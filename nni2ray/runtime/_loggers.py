@@ -15,7 +15,7 @@ from typing import Any
 from ray.tune import Callback
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from nni2ray.trials import HEARTBEAT
+from nni2ray.trials import MetricType, ResultKey
 
 #: Seconds to wait at the end of a run for a TensorBoardX logger still being built.
 TBX_WAIT_S = 120.0
@@ -77,7 +77,7 @@ class TuneResultLoggers(Callback):
             getattr(self._tbx, name)(**info)
 
     def on_trial_result(self, **info: Any) -> None:  # type: ignore[override]
-        if info["result"].get("nni_type") != HEARTBEAT:
+        if info["result"].get(ResultKey.TYPE) != MetricType.HEARTBEAT:
             self._forward("on_trial_result", info)
 
     def on_trial_start(self, **info: Any) -> None:  # type: ignore[override]

@@ -26,7 +26,8 @@ class NniTrial(tune.Trainable):
 
     The class API is used (not a function trainable) because ``cleanup`` and
     ``reset_config`` run in the actor's main thread before it exits or is reused, so the
-    trial's process tree is always ended (reference: ray-tune.md section 3).
+    trial's process tree is always ended (a function trainable's thread sees a stop only
+    inside ``tune.report``, and its cleanup may be cut off when the actor exits).
     """
 
     _run: TrialRun | None = None

@@ -20,9 +20,11 @@ from types import ModuleType
 from typing import Any
 
 from nni2ray.errors import AlgorithmError
+from nni2ray.results import RunStatus
+from nni2ray.trials import ResultKey
 
-#: Returned by :meth:`UserAlgorithm.call` when the user's method raised.
-FAILED: Any = type("Failed", (), {"__repr__": lambda self: "FAILED"})()
+#: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
+CALL_FAILED: Any = type("CallFailed", (), {"__repr__": lambda self: "CALL_FAILED"})()
 
 #: The file, next to ``experiment.json``, that keeps a failed algorithm's traceback.
 ERROR_FILE = "algorithm_error.txt"
@@ -74,19 +76,19 @@ class UserAlgorithm:
     def call(
         self, method: str, *args: Any, passthrough: tuple[str, ...] = (), **kwargs: Any
     ) -> Any:
-        """Call ``obj.method``; on an exception record it, print it and return FAILED.
+        """Call ``obj.method``; on an exception record it, print it and return CALL_FAILED.
 
         Exceptions whose class name is in ``passthrough`` (``NoMoreTrialError``) propagate.
         """
         if self.failure is not None:
-            return FAILED
+            return CALL_FAILED
         try:
             return getattr(self.obj, method)(*args, **kwargs)
         except Exception as exc:
             if type(exc).__name__ in passthrough:
                 raise
             self.fail(method, exc)
-            return FAILED
+            return CALL_FAILED
 
     def fail(self, method: str, exc: BaseException) -> None:
         """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
@@ -225,7 +227,7 @@ def close_algorithms(output: Path, meta: dict[str, Any], *parts: Any) -> Algorit
         algorithm.close()
         failure = failure or algorithm.failure
     if failure is not None:
-        meta.update(status="ERROR", error=failure.to_json())
+        meta.update(status=RunStatus.ERROR, error=failure.to_json())
         (output / ERROR_FILE).write_text(failure.traceback, encoding="utf-8")
     return failure
 
@@ -236,12 +238,12 @@ def reported_value(result: dict[str, Any]) -> Any:
     Searchers and schedulers receive results flattened (``{"nni_value/default": ...}``);
     the trainable also sends the value as JSON text, which survives flattening.
     """
-    text = result.get("nni_value_json")
+    text = result.get(ResultKey.VALUE_JSON)
     if isinstance(text, str):
         return json.loads(text)
-    if "nni_value" in result:
-        return result["nni_value"]
-    prefix = "nni_value/"
+    if ResultKey.VALUE in result:
+        return result[ResultKey.VALUE]
+    prefix = ResultKey.VALUE + "/"
     flat = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
     return _unflatten(flat) if flat else None
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
-from nni2ray.experiment import Experiment, display_path, lookup_algorithm
+from nni2ray.experiment import Experiment, display_path, lookup_algorithm, nni_space
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.assessors import (
     ASSESSORS,
@@ -36,6 +36,7 @@ __all__ = [
     "SearcherKind",
     "TunePlan",
     "describe",
+    "nni_space",
     "translate",
 ]
 

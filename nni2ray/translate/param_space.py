@@ -1,6 +1,6 @@
 """Translate an NNI search space into Ray Tune latent domains, as plain data or live objects.
 
-The mapping itself lives in :mod:`nni2ray.translate.nni_space` (standard library only, copied
+The mapping itself lives in :mod:`nni2ray.experiment.nni_space` (standard library only, copied
 into converted projects); this module wraps it in :class:`DomainCall` values that compare by
 value, render as Python source, and build Tune domains on demand. Importing it never imports
 Ray.
@@ -13,8 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nni2ray.experiment import NestedOption, Parameter, SearchSpace, parse_search_space
-from nni2ray.translate import nni_space
+from nni2ray.experiment import (
+    NestedOption,
+    Parameter,
+    SearchSpace,
+    nni_space,
+    parse_search_space,
+)
 
 #: Tune factory for each latent domain kind produced by ``nni_space.latent_spec``.
 DOMAIN_KINDS: tuple[str, ...] = ("choice", "randint", "uniform", "loguniform", "randn")
@@ -93,7 +98,7 @@ def search_space_to_param_space(space: SearchSpace | dict[str, Any]) -> dict[str
     """Map an NNI search space to Tune's ``param_space`` over latent keys.
 
     Decode each trial's config with ``nni_space.decode(search_space_to_json(space), config)``
-    to get the NNI parameters; see :mod:`nni2ray.translate.nni_space` for the key scheme.
+    to get the NNI parameters; see :mod:`nni2ray.experiment.nni_space` for the key scheme.
 
     Raises:
         SearchSpaceError: ``space`` is a raw dict that is not a valid search space.
@@ -118,5 +123,5 @@ def param_space_source(param_space: dict[str, DomainCall], indent: int = 4) -> s
 
 
 def nni_space_source() -> str:
-    """Return the source of :mod:`nni2ray.translate.nni_space`, to copy into a project."""
+    """Return the source of :mod:`nni2ray.experiment.nni_space`, to copy into a project."""
     return Path(nni_space.__file__).read_text(encoding="utf-8")

@@ -9,39 +9,50 @@ from __future__ import annotations
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
 from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
-from nni2ray.trials._trial_run import (
-    EARLY_STOPPED,
-    END,
-    FAILED,
-    FINAL,
-    HEARTBEAT,
-    PERIODICAL,
-    SUCCEEDED,
-    USER_CANCELED,
-    TrialRun,
-    finite_scalar,
-)
+from nni2ray.trials._shim.nni._wire import PARAMETER_FILE, read_parameter_file, write_parameter_file
+from nni2ray.trials._trial_run import TrialRun, finite_scalar
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand, heavy_modules, parse_command
+from nni2ray.trials.command import PythonCall, python_call, split_command
 from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
+from nni2ray.trials.keys import FINISHED, TERMINAL, MetricType, ResultKey, TrialStatus
+
+# Short names for the members most code compares with.
+PERIODICAL = MetricType.PERIODICAL
+FINAL = MetricType.FINAL
+END = MetricType.END
+HEARTBEAT = MetricType.HEARTBEAT
+RUNNING = TrialStatus.RUNNING
+SUCCEEDED = TrialStatus.SUCCEEDED
+FAILED = TrialStatus.FAILED
+EARLY_STOPPED = TrialStatus.EARLY_STOPPED
+USER_CANCELED = TrialStatus.USER_CANCELED
 
 __all__ = [
     "EARLY_STOPPED",
     "END",
     "FAILED",
     "FINAL",
+    "FINISHED",
     "HEARTBEAT",
     "KILL_GRACE_S",
     "PARAMETERS_KEY",
+    "PARAMETER_FILE",
     "PERIODICAL",
+    "RUNNING",
     "SEQUENCE_KEY",
     "SHIM_DIR",
     "SUCCEEDED",
+    "TERMINAL",
     "USER_CANCELED",
     "LaunchSpec",
+    "PythonCall",
+    "MetricType",
+    "ResultKey",
     "Template",
     "TrialContext",
     "TrialProcess",
     "TrialRun",
+    "TrialStatus",
     "WarmChild",
     "WarmCommand",
     "end_leftover_trials",
@@ -49,7 +60,11 @@ __all__ = [
     "heavy_modules",
     "parse_command",
     "prepare_trial",
+    "python_call",
+    "read_parameter_file",
     "sequence_of",
+    "split_command",
     "trial_parameters",
     "trial_processes",
+    "write_parameter_file",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ def trial_parameters(context: TrialContext, config: dict[str, Any], trial_dir: P
     if PARAMETERS_KEY in config:
         params = config[PARAMETERS_KEY]
     else:
-        from nni2ray.translate import nni_space
+        from nni2ray.experiment import nni_space
 
         latent = {k: v for k, v in config.items() if k != SEQUENCE_KEY}
         params = nni_space.decode(context.search_space, latent)
@@ -52,17 +51,11 @@ def prepare_trial(
     trial_dir = Path(context.output_dir) / "trials" / trial_id
     trial_dir.mkdir(parents=True, exist_ok=True)
     sequence = sequence_of(config)
-    record = {
-        "parameter_id": sequence,
-        "parameter_source": "algorithm",
-        "parameters": trial_parameters(context, config, trial_dir),
-        "parameter_index": 0,
-    }
-    parameter_file = trial_dir / "parameter.cfg"
-    parameter_file.write_text(json.dumps(record, allow_nan=True))
+    parameters = trial_parameters(context, config, trial_dir)
+    parameter_file = _wire.write_parameter_file(trial_dir, sequence, parameters)
     code_dir = Path(context.code_directory) if context.code_directory else Path.cwd()
     env = _environment(context, trial_id, sequence, trial_dir, code_dir, gpu_ids)
-    env[_wire.PARAMETER_FILE_ENV] = str(parameter_file)
+    env[_wire.PARAMETER_FILE_ENV] = parameter_file
     return LaunchSpec(command=context.command, cwd=code_dir, env=env, log_dir=trial_dir)
 
 

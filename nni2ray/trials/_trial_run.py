@@ -1,10 +1,6 @@
 """Turn one running trial process into the sequence of results Tune sees (no Ray import).
 
-Result keys: ``default`` (the tuned number, when the metric has one), ``nni_type``
-(``PERIODICAL``, ``FINAL``, ``END`` or ``HEARTBEAT``), ``nni_sequence``, ``nni_step`` (the
-number of intermediate results so far, the schedulers' time axis), ``nni_value`` (the metric
-exactly as reported), ``nni_value_json`` (the same as JSON text: searchers and schedulers see
-results flattened) and, on the last result, ``done``, ``nni_status`` and ``nni_exit_code``.
+The result rows' keys, metric types and statuses are named in :mod:`nni2ray.trials.keys`.
 """
 
 from __future__ import annotations
@@ -18,25 +14,13 @@ from typing import Any
 from nni2ray.trials._process import LaunchSpec, TrialProcess
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials._warm import Template, WarmCommand
-
-HEARTBEAT = "HEARTBEAT"
-END = "END"
-PERIODICAL = _wire.PERIODICAL
-FINAL = _wire.FINAL
-
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-EARLY_STOPPED = "EARLY_STOPPED"
-USER_CANCELED = "USER_CANCELED"
+from nni2ray.trials.keys import MetricType, ResultKey, TrialStatus
 
 
 def finite_scalar(value: Any) -> float | None:
-    """NNI's ``extract_scalar_reward`` (a number, or a dict's ``default``), if finite."""
-    if isinstance(value, dict):
-        value = value.get("default")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """The tuned number of a metric (:func:`_wire.scalar_of`) if it is finite, else None."""
+    scalar = _wire.scalar_of(value)
+    return scalar if scalar is not None and math.isfinite(scalar) else None
 
 
 class TrialRun:
@@ -78,10 +62,10 @@ class TrialRun:
             now = time.monotonic()
             if now >= self._deadline:
                 self.process.kill_tree()
-                return self._end(EARLY_STOPPED, reason="maxTrialDuration")
+                return self._end(TrialStatus.EARLY_STOPPED, reason="maxTrialDuration")
             wait = min(heartbeat_at, self._deadline) - now
             if now >= heartbeat_at:
-                return {"nni_type": HEARTBEAT, "nni_step": self._periodical}
+                return {ResultKey.TYPE: MetricType.HEARTBEAT, ResultKey.STEP: self._periodical}
             message = self.process.next_message(wait)
             if message is not None:
                 self._accept(message)
@@ -91,7 +75,7 @@ class TrialRun:
         self.process.kill_tree()
 
     def _accept(self, message: dict[str, Any]) -> None:
-        if message["type"] == _wire.PERIODICAL:
+        if message["type"] == MetricType.PERIODICAL:
             self._periodical += 1
             self._flush_final()
             self._out.append(self._metric_result(message))
@@ -107,29 +91,35 @@ class TrialRun:
     def _metric_result(self, message: dict[str, Any]) -> dict[str, Any]:
         value = message.get("value")
         result: dict[str, Any] = {
-            "nni_type": message["type"],
-            "nni_sequence": message["sequence"],
-            "nni_step": self._periodical,
-            "nni_value": value,
+            ResultKey.TYPE: MetricType(message["type"]),
+            ResultKey.SEQUENCE: message["sequence"],
+            ResultKey.STEP: self._periodical,
+            ResultKey.VALUE: value,
             # Tune flattens dict values in what searchers and schedulers see; the JSON text
             # keeps the metric exactly as reported for custom tuners and assessors.
-            "nni_value_json": json.dumps(value, allow_nan=True),
+            ResultKey.VALUE_JSON: json.dumps(value, allow_nan=True),
         }
         scalar = _wire.scalar_of(value)
         if scalar is not None:
-            result["default"] = scalar
+            result[ResultKey.METRIC] = scalar
         return result
 
-    def _exit_status(self) -> str:
-        return SUCCEEDED if self.process.returncode == 0 else FAILED
+    def _exit_status(self) -> TrialStatus:
+        return TrialStatus.SUCCEEDED if self.process.returncode == 0 else TrialStatus.FAILED
 
-    def _end(self, status: str, reason: str | None = None) -> dict[str, Any]:
-        result = self._pending_final or {"nni_type": END, "nni_step": self._periodical}
+    def _end(self, status: TrialStatus, reason: str | None = None) -> dict[str, Any]:
+        result = self._pending_final or {
+            ResultKey.TYPE: MetricType.END,
+            ResultKey.STEP: self._periodical,
+        }
         self._pending_final = None
-        result = dict(result, done=True, nni_status=status, nni_exit_code=self.process.returncode)
+        result = dict(result)
+        result[ResultKey.DONE] = True
+        result[ResultKey.STATUS] = status
+        result[ResultKey.EXIT_CODE] = self.process.returncode
         if reason:
-            result["nni_end_reason"] = reason
+            result[ResultKey.END_REASON] = reason
         if self.process.protocol_errors:
-            result["nni_protocol_errors"] = list(self.process.protocol_errors)
+            result[ResultKey.PROTOCOL_ERRORS] = list(self.process.protocol_errors)
         self.end_result = result
         return dict(result)

@@ -7,7 +7,6 @@ import ast
 import json
 import os
 import select
-import shlex
 import shutil
 import socket
 import subprocess
@@ -16,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials.command import python_call, split_command
+
 TEMPLATE_SCRIPT = Path(__file__).resolve().parent / "_template.py"
-_ASSIGNMENT = __import__("re").compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_PYTHON_NAMES = {"python", "python3", f"python3.{sys.version_info.minor}"}
 
 
 @dataclass(frozen=True)
@@ -41,30 +40,22 @@ def parse_command(command: str, path: str, cwd: Path) -> WarmCommand | None:
     if any(ch in command for ch in ";&|<>`$()\n"):
         return None
     try:
-        words = shlex.split(command)
+        env, words = split_command(command)
     except ValueError:
         return None
-    env: list[tuple[str, str]] = []
-    while words and _ASSIGNMENT.match(words[0]):
-        name, _, value = words.pop(0).partition("=")
-        env.append((name, value))
-    if not words or not _same_python(words[0], path):
+    call = python_call(words)
+    if call is None or not _same_python(call.program, path):
         return None
-    words.pop(0)
-    unbuffered = False
-    while words and words[0] == "-u":
-        unbuffered = True
-        words.pop(0)
-    if len(words) >= 2 and words[0] == "-m":
-        return WarmCommand((words[1], *words[2:]), None, words[1], tuple(env), unbuffered)
-    if not words or not words[0].endswith(".py") or not (cwd / words[0]).is_file():
+    pairs = tuple(env.items())
+    if call.module is not None:
+        return WarmCommand((call.module, *call.args), None, call.module, pairs, call.unbuffered)
+    if call.script is None or not (cwd / call.script).is_file():
         return None
-    return WarmCommand(tuple(words), str(cwd / words[0]), None, tuple(env), unbuffered)
+    argv = (call.script, *call.args)
+    return WarmCommand(argv, str(cwd / call.script), None, pairs, call.unbuffered)
 
 
 def _same_python(program: str, path: str) -> bool:
-    if os.path.basename(program) not in _PYTHON_NAMES:
-        return False
     found = shutil.which(program, path=path)
     if found is None:
         return False

@@ -38,7 +38,13 @@ def _python(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedP
     # shim) nor a stray `nni` can be imported; Ray comes from PYTHONPATH above.
     command = [sys.executable, "-S", "-P", *args]
     return subprocess.run(
-        command, cwd=cwd, env=_clean_env(), capture_output=True, text=True, timeout=timeout
+        command,
+        cwd=cwd,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
+        timeout=timeout,
     )
 
 

@@ -66,6 +66,7 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         env=env,
         cwd=tmp_path,
     )

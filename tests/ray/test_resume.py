@@ -58,6 +58,7 @@ def _nni2ray(*args: str, cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         env=_env(),
         cwd=cwd,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -34,6 +35,19 @@ def test_gpu_trial_without_gpu_fails_fast_with_cpu_hint(
     assert not list((tmp_path / "out" / "trials").iterdir())
 
 
+@pytest.mark.usefixtures("ray_session")
+@pytest.mark.parametrize(("text", "seconds"), [("900", 900), ("20m", 1200)])
+def test_max_duration_takes_plain_seconds_and_nni_durations(
+    tmp_path: Path, text: str, seconds: int
+) -> None:
+    out = tmp_path / "out"
+    args = ["run", str(FIXTURES / "all_types"), "--output", str(out), "--quiet"]
+    assert main([*args, "--max-trials", "1", "--max-duration", text]) == 0
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["plan"]["time_budget_s"] == seconds  # the config says 10m
+    assert [e["status"] for e in json.loads((out / "export.json").read_text())] == ["SUCCEEDED"]
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -55,6 +69,7 @@ def test_main_job_prints_best_parameters(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         timeout=300,
         env=_env(),
         cwd=tmp_path,
@@ -108,6 +123,7 @@ def test_ctrl_c_ends_every_trial_and_exits_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         env=_env(),
         cwd=tmp_path,
     )

@@ -84,6 +84,7 @@ def test_run_on_existing_cluster_ships_the_code_directory(cluster: str, tmp_path
         ],
         capture_output=True,
         text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
         timeout=300,
         env=env,
         cwd=tmp_path,

@@ -1,4 +1,4 @@
-"""Duration parsing follows NNI's rule (reference 1.5): first unit d/h/m/s, ceil, > 0."""
+"""Duration parsing follows NNI's rule: the first unit of d/h/m/s, rounded up, > 0."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""v1 configs are mapped to the v2 model with the table of reference 2.3."""
+"""v1 configs are mapped to the v2 model field by field, as NNI's own ``to_v2`` converts them."""
 
 from __future__ import annotations
 

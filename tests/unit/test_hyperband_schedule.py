@@ -12,7 +12,9 @@ from nni2ray.runtime.searchers._hyperband import BracketSearch
 from nni2ray.translate.tuners import bracket_rounds, s_max_of, schedule
 from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
 
-# Reference nni.md 5.4: the schedules NNI's Hyperband implements.
+# The schedules NNI's Hyperband implements, as (trials, budget) per round: bracket s starts
+# n = ceil((s_max + 1) * eta**s / (s + 1)) trials at budget R / eta**s, and round i keeps
+# floor(n / eta**i) of them at budget floor(r * eta**i).
 REFERENCE = {
     (27, 3): {
         3: [(27, 1), (9, 3), (3, 9), (1, 27)],

@@ -15,9 +15,9 @@ import pytest
 from scipy import stats
 from test_sampling_reference import P_MIN, SEED, Case, N, case_params, check_distribution
 
+from nni2ray.experiment import nni_space
 from nni2ray.experiment._search_space import parse_search_space
 from nni2ray.experiment.sampling import sample
-from nni2ray.translate import nni_space
 from nni2ray.translate.param_space import search_space_to_json, search_space_to_param_space
 
 NESTED = {

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY, SHIM_DIR, TrialContext, prepare_trial
+from nni2ray.trials import (
+    PARAMETER_FILE,
+    PARAMETERS_KEY,
+    SEQUENCE_KEY,
+    SHIM_DIR,
+    TrialContext,
+    prepare_trial,
+    read_parameter_file,
+    write_parameter_file,
+)
 
 SPACE = {"lr": {"_type": "quniform", "_value": [2, 10, 5]}}
 
@@ -94,3 +103,13 @@ def test_run_settings_do_not_leak_into_the_caller_s_environment(
         assert os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] == "1"
     assert os.environ["TUNE_GLOBAL_CHECKPOINT_S"] == "7"
     assert "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS" not in os.environ
+
+
+def test_parameter_file_round_trip_and_refusal(tmp_path: Path) -> None:
+    path = write_parameter_file(tmp_path, 3, {"lr": float("nan")})
+    assert Path(path) == tmp_path / PARAMETER_FILE == tmp_path / "parameter.cfg"
+    record = read_parameter_file(path)
+    assert (record["parameter_id"], record["parameter_index"]) == (3, 0)
+    (tmp_path / "other.cfg").write_text("[1, 2]")
+    with pytest.raises(RuntimeError, match="not an NNI parameter record"):
+        read_parameter_file(tmp_path / "other.cfg")

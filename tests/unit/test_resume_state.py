@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from nni2ray.experiment import nni_space
 from nni2ray.results import TrialRecord, is_finished, latest_output, load_prior
 from nni2ray.runtime.searchers._nni_search import GridSearcher, NniSearch, RandomSampler
-from nni2ray.translate import nni_space
 from nni2ray.trials import end_leftover_trials, trial_processes
 
 

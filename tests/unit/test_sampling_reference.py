@@ -1,8 +1,10 @@
 """NNI's sampling formulas as analytic reference distributions (scipy), shared by the tests.
 
-The expected distributions come from the formulas in the NNI reference (section 3.2) and
-scipy's CDFs, never from nni2ray's code. ``check_distribution`` asserts the value types, the
-support (bounds, q-multiples, clipping) and a KS or chi-square goodness of fit.
+The expected distributions come from NNI's sampling formulas (its ``hpo_utils``, used by
+Random and TPE: randint ceils both bounds and excludes the upper one, q-types round ties to
+even, uniform q-types clip, normal q-types do not) and scipy's CDFs, never from nni2ray's
+code. ``check_distribution`` asserts the value types, the support (bounds, q-multiples,
+clipping) and a KS or chi-square goodness of fit.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from nni2ray.experiment import _search_space as experiment_search_space
-from nni2ray.experiment import sampling
+from nni2ray.experiment import nni_space, sampling
 from nni2ray.experiment._search_space import parse_search_space
 from nni2ray.translate.param_space import (
     DomainCall,
@@ -125,13 +125,18 @@ def _runtime_imports(module: ModuleType) -> set[str]:
     for node in tree.body:
         if isinstance(node, ast.Import):
             found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nni2ray."):
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             found.add((node.module or "").split(".")[0])
     return found
 
 
-def test_sampling_runs_on_the_standard_library_only() -> None:
-    assert _runtime_imports(sampling) <= set(sys.stdlib_module_names) | {"__future__"}
+def test_sampling_runs_on_the_standard_library_and_nni_space_only() -> None:
+    # nni_space holds NNI's formulas and is itself standard library only (test_latent_space).
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    assert _runtime_imports(sampling) <= stdlib | {"nni2ray.experiment.nni_space"}
+    assert _runtime_imports(nni_space) <= stdlib
 
 
 def test_jsonschema_is_imported_lazily() -> None:

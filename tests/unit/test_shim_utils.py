@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
-# utils.py is self-contained: load it from its file so that this unit test neither needs
-# nni2ray installed nor imports nni2ray.runtime (which pulls in Ray).
-_PATH = Path(__file__).resolve().parents[2] / "nni2ray/trials/_shim/nni/utils.py"
-_SPEC = importlib.util.spec_from_file_location("_nni2ray_shim_utils", _PATH)
-assert _SPEC is not None and _SPEC.loader is not None
-utils = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(utils)
+from nni2ray.trials._shim.nni import utils  # standard library only; no Ray
+
 OptimizeMode = utils.OptimizeMode
 extract_scalar_history = utils.extract_scalar_history
 extract_scalar_reward = utils.extract_scalar_reward

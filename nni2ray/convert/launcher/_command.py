@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_PYTHON = re.compile(r"^(.*/)?python(\d+(\.\d+)?)?$")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+from nni2ray.trials import python_call, split_command
 
 
 @dataclass(frozen=True)
@@ -32,13 +30,9 @@ class TrialLaunch:
 def parse_trial_command(command: str, code_dir: Path) -> TrialLaunch:
     """Read ``python[3] file.py args`` (optionally after ``VAR=value``) or a shell wrapper."""
     try:
-        words = shlex.split(command)
+        env, words = split_command(command)
     except ValueError as exc:
         return TrialLaunch(exact=False, reason=f"the command does not parse as shell words ({exc})")
-    env: dict[str, str] = {}
-    while words and _ASSIGNMENT.match(words[0]):
-        name, value = words.pop(0).split("=", 1)
-        env[name] = value
     launch = _python(words)
     if launch is not None:
         return TrialLaunch(launch, env)
@@ -55,13 +49,8 @@ def parse_trial_command(command: str, code_dir: Path) -> TrialLaunch:
 
 
 def _python(words: list[str]) -> tuple[str, ...] | None:
-    if len(words) < 2 or not _PYTHON.match(words[0]):
-        return None
-    if words[1] == "-m" and len(words) > 2:
-        return tuple(words[1:])
-    if words[1].endswith(".py"):
-        return tuple(words[1:])
-    return None
+    call = python_call(words)
+    return None if call is None else call.target
 
 
 def _shell_wrapper(path: Path, name: str, args: list[str], env: dict[str, str]) -> TrialLaunch:

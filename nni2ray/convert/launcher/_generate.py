@@ -12,7 +12,7 @@ from nni2ray.convert.launcher._template import LAUNCHER
 from nni2ray.translate import SearcherKind, TunePlan
 from nni2ray.translate.param_space import param_space_source, search_space_to_param_space
 
-#: The file name of the copied ``nni2ray/translate/nni_space.py`` in a converted project.
+#: The file name of the copied ``nni2ray/experiment/nni_space.py`` in a converted project.
 SPACE_MODULE = "nni_search_space.py"
 LAUNCHER_NAME = "tune_experiment.py"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import libcst as cst
 
 from nni2ray.convert._rewrite_context import Bindings, Refusal, RewriteContext
-from nni2ray.convert.rewrites._calls import tune_call
+from nni2ray.convert.rewrites._calls import one_argument, tune_call
 
 MetricKind = Literal["dict", "number", "unknown"]
 
@@ -139,3 +139,17 @@ class _Substitute(cst.CSTTransformer):
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         return self.value if updated_node.value == "METRICS" else updated_node
+
+
+class ReportRewrite:
+    """``nni.report_*_result(metric)`` -> :func:`report`; subclasses name the call."""
+
+    FINAL: ClassVar[bool]
+
+    def rewrite(
+        self, call: cst.Call, target: str, context: RewriteContext
+    ) -> cst.BaseExpression | Refusal:
+        value = one_argument(call, target, keyword="metric")
+        if isinstance(value, Refusal):
+            return value
+        return report(call, value, context, final=self.FINAL)

@@ -1,4 +1,5 @@
-"""A Tune scheduler driven by a user's NNI assessor, with NNI's call sequence (reference 6.3)."""
+"""A Tune scheduler driven by a user's NNI assessor, with NNI's call sequence: ``assess_trial``
+after each intermediate result, ``trial_end`` only for trials that reported one."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from ray.tune.schedulers import TrialScheduler
 
 from nni2ray.runtime._user_algorithms import (
-    FAILED,
+    CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
     reported_value,
@@ -40,7 +41,7 @@ class CustomAssessorScheduler(NniScheduler):
         history = self._histories.setdefault(trial.trial_id, [])
         history.append(reported_value(result))
         verdict = self.user_algorithm.call("assess_trial", trial.trial_id, list(history))
-        if verdict is not FAILED and not _is_verdict(verdict):
+        if verdict is not CALL_FAILED and not _is_verdict(verdict):
             message = (
                 "Result of Assessor.assess_trial must be an object of AssessResult, "
                 f"not {type(verdict)}"

@@ -75,7 +75,7 @@ class NniScheduler(FIFOScheduler):
 
 
 class MedianstopScheduler(FIFOScheduler):
-    """NNI's Medianstop assessor (reference nni.md 5.3), exactly.
+    """NNI's Medianstop assessor, exactly.
 
     A trial with at least ``start_step`` intermediate results is stopped when its best
     value so far is worse than the median, over completed SUCCEEDED trials with at least as

@@ -1,4 +1,4 @@
-"""A Tune searcher driven by a user's NNI tuner, with NNI's call sequence (reference 6.2).
+"""A Tune searcher driven by a user's NNI tuner, with NNI's call sequence.
 
 NNI's manager asks the tuner for ``trialConcurrency`` trials at the start and for one more
 each time a trial ends; a request the tuner cannot serve (``NoMoreTrialError``) is lost,
@@ -17,7 +17,7 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from nni2ray.runtime._user_algorithms import (
-    FAILED,
+    CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
     reported_value,
@@ -97,7 +97,7 @@ class CustomTunerSearch(Searcher):
             )
         except Exception:  # NoMoreTrialError from an overridden generate_multiple_parameters
             generated = []
-        if generated is FAILED:
+        if generated is CALL_FAILED:
             return
         if not generated:
             self._credits = 0  # NNI drops the rest of a request the tuner cannot serve

@@ -7,7 +7,8 @@ from typing import Any
 from ray.tune.search import Searcher
 
 from nni2ray.errors import MissingDependencyError
-from nni2ray.translate import TunePlan, nni_space
+from nni2ray.experiment import nni_space
+from nni2ray.translate import TunePlan
 from nni2ray.translate.param_space import DomainCall
 
 

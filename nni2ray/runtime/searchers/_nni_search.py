@@ -13,9 +13,9 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
+from nni2ray.experiment import nni_space
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
-from nni2ray.translate import nni_space
 from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, finite_scalar
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from nni2ray.errors import UnsupportedError
-from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
-from nni2ray.translate import nni_space
+from nni2ray.experiment import AlgorithmSpec, Experiment, display_path, nni_space
 from nni2ray.translate.plan import SearcherCall, SearcherKind
 from nni2ray.translate.tuners._common import TunerMapping
 

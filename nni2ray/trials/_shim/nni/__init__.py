@@ -5,19 +5,9 @@ Importing it does no work: no file is read and nothing is connected until the fi
 
 from __future__ import annotations
 
-from . import utils
+from . import trial, utils
 from ._serializer import dump, load, trace
-from .trial import (
-    get_current_parameter,
-    get_experiment_id,
-    get_next_parameter,
-    get_next_parameters,
-    get_parameters,
-    get_sequence_id,
-    get_trial_id,
-    report_final_result,
-    report_intermediate_result,
-)
+from .trial import *  # noqa: F403  (the trial API, as NNI's own package does)
 
 __version__ = "3.0+nni2ray"  # the NNI API level it mirrors, marked as a stand-in
 
@@ -35,19 +25,4 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
 
     _fallback.install()
 
-__all__ = [
-    "NoMoreTrialError",
-    "dump",
-    "get_current_parameter",
-    "get_experiment_id",
-    "get_next_parameter",
-    "get_next_parameters",
-    "get_parameters",
-    "get_sequence_id",
-    "get_trial_id",
-    "load",
-    "report_final_result",
-    "report_intermediate_result",
-    "trace",
-    "utils",
-]
+__all__ = ["NoMoreTrialError", "dump", "load", "trace", "utils", *trial.__all__]

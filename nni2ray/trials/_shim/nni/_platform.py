@@ -61,8 +61,7 @@ class PipeChannel:
                 f"nni2ray started this trial without {_wire.PARAMETER_FILE_ENV}; "
                 "the trial cannot receive its parameters"
             )
-        with open(self._parameter_file, encoding="utf-8") as file:
-            return _check_record(json.load(file), self._parameter_file)
+        return _wire.read_parameter_file(self._parameter_file)
 
     def send_metric(
         self, kind: str, parameter_id: Any, trial_id: str, seq: int, value: Any
@@ -97,12 +96,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _check_record(record: Any, source: str) -> dict[str, Any]:
-    if not isinstance(record, dict) or "parameters" not in record:
-        raise RuntimeError(f"{source}: not an NNI parameter record (no 'parameters' key)")
-    return record
 
 
 class StandaloneChannel:
@@ -154,15 +147,14 @@ class LegacyFileChannel:
         os.makedirs(os.path.join(self._sys_dir, ".nni"), exist_ok=True)
 
     def receive_parameter(self) -> dict[str, Any]:
-        path = os.path.join(self._sys_dir, "parameter.cfg")
+        path = os.path.join(self._sys_dir, _wire.PARAMETER_FILE)
         if not os.path.isfile(path):
             trial_id = self._env.get("NNI_TRIAL_JOB_ID")
             request = {"trial_job_id": trial_id, "type": "REQUEST_PARAMETER", "sequence": 0}
             self._send(json.dumps({**request, "parameter_index": 0}))
         while not (os.path.isfile(path) and os.path.getsize(path) > 0):
             time.sleep(3)  # NNI's own polling period
-        with open(path, encoding="utf-8") as file:
-            return _check_record(json.load(file), path)
+        return _wire.read_parameter_file(path)
 
     def send_metric(
         self, kind: str, parameter_id: Any, trial_id: str, seq: int, value: Any

@@ -5,7 +5,8 @@ import this module, so the format is defined once.
 
 Parameters reach the trial as a file holding NNI's ParameterRecord JSON
 (``{"parameter_id": ..., "parameter_source": "algorithm", "parameters": {...},
-"parameter_index": 0}``), named by ``NNI2RAY_PARAMETER_FILE``.
+"parameter_index": 0}``), named by ``NNI2RAY_PARAMETER_FILE``: ``parameter.cfg`` in the
+trial's folder, as NNI names it.
 
 Metrics travel back over a pipe whose write end is the file descriptor named by
 ``NNI2RAY_METRIC_FD``: one JSON object per line,
@@ -18,17 +19,57 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 PARAMETER_FILE_ENV = "NNI2RAY_PARAMETER_FILE"
+#: The parameter record's file name in a trial's folder (NNI's ``NNI_SYS_DIR``).
+PARAMETER_FILE = "parameter.cfg"
 METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
 
 PERIODICAL = "PERIODICAL"
 FINAL = "FINAL"
 MESSAGE_TYPES = (PERIODICAL, FINAL)
 
+#: The key of a dict metric that holds its tuned number.
+DEFAULT_KEY = "default"
+
 #: A single message larger than this is refused (NNI's own limit is about 1 MB).
 MAX_MESSAGE_BYTES = 1_000_000
+
+
+def parameter_record(parameter_id: Any, parameters: Any) -> dict[str, Any]:
+    """NNI's ParameterRecord for a trial: what ``nni.get_next_parameter`` reads."""
+    return {
+        "parameter_id": parameter_id,
+        "parameter_source": "algorithm",
+        "parameters": parameters,
+        "parameter_index": 0,
+    }
+
+
+def write_parameter_file(
+    trial_dir: str | os.PathLike[str], parameter_id: Any, parameters: Any
+) -> str:
+    """Write the trial's ``parameter.cfg`` into ``trial_dir`` and return its path."""
+    path = os.path.join(trial_dir, PARAMETER_FILE)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(json.dumps(parameter_record(parameter_id, parameters), allow_nan=True))
+    return path
+
+
+def read_parameter_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a parameter record (a ``parameter.cfg``).
+
+    Raises:
+        OSError, UnicodeDecodeError, ValueError: the file cannot be read as JSON.
+        RuntimeError: the JSON is not a parameter record (no ``parameters`` key).
+    """
+    with open(path, encoding="utf-8") as file:
+        record = json.load(file)
+    if not isinstance(record, dict) or "parameters" not in record:
+        raise RuntimeError(f"{path}: not an NNI parameter record (no 'parameters' key)")
+    return record
 
 
 def to_json_value(value: Any) -> Any:
@@ -95,17 +136,18 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
 
 
 def scalar_of(value: Any) -> float | None:
-    """The tuned number of a metric: the value itself, or a dict's ``default``; else None."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+    """The tuned number of a metric: the value itself if it is a number, else a dict's
+    ``default`` if that is a number; None for anything else.
+
+    A ``bool`` is not a number here (``True`` is no score, although Python counts it as an
+    int). NaN and infinities are kept; an int too large for a float becomes an infinity of
+    its sign.
+    """
     if isinstance(value, dict):
-        default = value.get("default")
-        if isinstance(default, (int, float)):
-            return float(default)
-    return None
-
-
-def is_finite_number(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
+        value = value.get(DEFAULT_KEY)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

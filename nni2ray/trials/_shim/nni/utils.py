@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum, unique
 from typing import Any
 
+from . import _wire
+
 __all__ = ["OptimizeMode", "extract_scalar_history", "extract_scalar_reward", "merge_parameter"]
 
 
@@ -19,8 +21,8 @@ class OptimizeMode(Enum):
 class MetricType:
     """The metric message types of NNI's wire protocol."""
 
-    FINAL = "FINAL"
-    PERIODICAL = "PERIODICAL"
+    FINAL = _wire.FINAL
+    PERIODICAL = _wire.PERIODICAL
     REQUEST_PARAMETER = "REQUEST_PARAMETER"
 
 

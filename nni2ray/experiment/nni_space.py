@@ -106,6 +106,9 @@ _LATENT: dict[str, Callable[[list[float]], tuple[str, tuple[Any, ...]]]] = {
     "qlognormal": lambda v: ("randn", (v[0], v[1])),
 }
 
+#: Every ``_type`` but ``choice``: each has a latent domain and a formula.
+NUMBER_TYPES: tuple[str, ...] = tuple(_LATENT)
+
 
 def _randint(v: list[float], x: Any) -> int:
     low, high = math.ceil(v[0]), math.ceil(v[1])
@@ -126,6 +129,16 @@ _DECODERS: dict[str, Callable[[list[float], Any], Any]] = {
 }
 
 
+def latent_domain(kind: str, value: list[Any]) -> tuple[str, tuple[Any, ...]]:
+    """The latent domain ``(kind, args)`` of a parameter of any ``_type`` but ``choice``."""
+    return _LATENT[kind](_floats(value))
+
+
+def decode_number(kind: str, value: list[Any], latent: Any) -> Any:
+    """NNI's formula for a ``_type`` other than ``choice``: the value a trial receives."""
+    return _DECODERS[kind](_floats(value), latent)
+
+
 def latent_spec(space_json: dict[str, Any]) -> LatentSpec:
     """Return ``{latent key: (domain kind, args)}`` for every key a searcher must search."""
     spec: LatentSpec = {}
@@ -137,7 +150,7 @@ def latent_spec(space_json: dict[str, Any]) -> LatentSpec:
 def _add_latent(key: str, param: dict[str, Any], spec: LatentSpec) -> None:
     kind, value = param["_type"], param["_value"]
     if kind != "choice":
-        spec[key] = _LATENT[kind](_floats(value))
+        spec[key] = latent_domain(kind, value)
     elif _by_value(value):
         spec[key] = ("choice", (tuple(value),))
     else:
@@ -177,7 +190,7 @@ def _decode(key: str, param: dict[str, Any], latent: dict[str, Any]) -> Any:
     kind, value = param["_type"], param["_value"]
     raw = _latent_value(latent, key)
     if kind != "choice":
-        return _DECODERS[kind](_floats(value), raw)
+        return decode_number(kind, value, raw)
     if _by_value(value):
         return _match(value, raw)
     index = _index(raw, len(value))

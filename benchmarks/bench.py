@@ -24,7 +24,7 @@ and checks the targets of the issue (PASS / MISS). ``--long`` adds 1,000 trivial
 reports the driver's memory growth and how fast the last 100 trials complete against the
 first 100. Standard library only; run it with the Python that has nni2ray's dependencies:
 
-    .venv/bin/python tests/benchmarks/bench.py --nni-python /work/nni-venv/bin/python
+    .venv/bin/python benchmarks/bench.py --nni-python /work/nni-venv/bin/python
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures" / "benchmarks"
 SAMPLE_S = 0.2
 
