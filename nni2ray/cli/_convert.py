@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.secrets import mask_text
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -44,9 +46,12 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             sys.stdout.writelines(diff)
     notes = [note for result in conversion.results for note in result.notes]
     for note in notes:
-        print(f"nni2ray: warning: {note}", file=sys.stderr)
+        print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     if conversion.refusal:
-        print(f"nni2ray: warning: no launcher written: {conversion.refusal}", file=sys.stderr)
+        print(
+            f"nni2ray: warning: no launcher written: {mask_text(conversion.refusal)}",
+            file=sys.stderr,
+        )
     if not args.check:
         write_tree(conversion, args.output, force=args.force)
     counts = {

@@ -9,6 +9,7 @@ from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped, U
 from nni2ray.convert.launcher._command import TrialLaunch
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note
+from nni2ray.secrets import mask_text
 from nni2ray.translate.plan import TunePlan
 
 _EXACT_TYPES = {"choice", "randint", "uniform", "loguniform", "normal"}
@@ -33,7 +34,7 @@ def migration_report(
         _space(experiment, plan),
         _source_notes(results),
     ]
-    return "\n".join(parts)
+    return mask_text("\n".join(parts))
 
 
 def _contract() -> str:

@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from nni2ray.experiment.model import Experiment, Parameter
-
-REDACTED = "***"
-_SECRET_ARG = re.compile(r"pass(word|wd|phrase)|token|secret|api_?key|access_?key", re.I)
-
-
-def redact(args: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``classArgs`` with password/token/secret-looking values replaced."""
-    return {
-        key: REDACTED if isinstance(key, str) and _SECRET_ARG.search(key) else value
-        for key, value in args.items()
-    }
+from nni2ray.secrets import redact
 
 
 def experiment_to_json(experiment: Experiment) -> dict[str, Any]:
     """The experiment as JSON-ready data, for ``nni2ray check --json`` and scripts."""
     data = _plain(experiment)
     assert isinstance(data, dict)
-    for role in ("tuner", "assessor"):
-        if isinstance(data.get(role), dict):
-            data[role]["class_args"] = redact(data[role]["class_args"])
-    return data
+    redacted = redact(data)  # classArgs, the trial command, any text: the one rule
+    assert isinstance(redacted, dict)
+    return redacted
 
 
 def _plain(value: Any) -> Any:

@@ -14,7 +14,7 @@ from nni2ray.results._folder import (
 )
 from nni2ray.results._nni_database import load_history
 from nni2ray.results._nni_history import NniHistory, NniTrial
-from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
+from nni2ray.results._nni_import import to_record, write_import, write_trial
 from nni2ray.results._prior import (
     ABANDONED,
     FINISHED,
@@ -56,7 +56,6 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
-    "redact",
     "to_record",
     "write_exports",
     "write_import",

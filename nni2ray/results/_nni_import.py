@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
-
-#: Config keys whose values are never written out (remote machine passwords, tokens, ...).
-_SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|credential|api_?key|access_?key", re.I)
+from nni2ray.secrets import redact
 
 
 def to_record(trial: NniTrial) -> TrialRecord:
@@ -71,17 +68,3 @@ def import_meta(history: NniHistory) -> dict[str, Any]:
         "nextSequence": history.next_sequence,
         "status": "IMPORTED",
     }
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """A copy with the values of secret-looking keys replaced by ``"***"``; the search
-    space (the user's parameter names) is kept as it is."""
-    if key and key != "searchSpace" and _SECRET.search(key):
-        return "***"
-    if key == "searchSpace":
-        return value
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    return value

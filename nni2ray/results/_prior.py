@@ -146,7 +146,8 @@ def _next_tune_name(output: Path) -> str:
 def prior_from_nni(history: Any, output: Path) -> Prior:
     """Write the finished trials of an NNI history into ``output/trials`` (they count toward
     maxTrialNumber and are not run again); NNI's unfinished trials are run again first."""
-    from nni2ray.results._nni_import import redact, to_record, write_trial
+    from nni2ray.results._nni_import import to_record, write_trial
+    from nni2ray.secrets import redact
 
     prior = Prior()
     highest = history.next_sequence - 1

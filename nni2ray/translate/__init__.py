@@ -9,6 +9,7 @@ from nni2ray.errors import UnsupportedError
 from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note, Severity
+from nni2ray.secrets import redact
 from nni2ray.translate._assessors import (
     ASSESSORS,
     SCHEDULER_CHOICES,
@@ -149,8 +150,9 @@ def _folder_name(exp: Experiment) -> str:
 
 
 def describe(plan: TunePlan) -> dict[str, Any]:
-    """The plan as plain JSON data (for ``experiment.json`` and reports)."""
-    return {
+    """The plan as plain JSON data (for ``experiment.json`` and reports), secrets masked
+    (custom algorithms' ``classArgs`` hold tokens and passwords)."""
+    described = {
         "name": plan.name,
         "metric": plan.metric,
         "mode": plan.mode,
@@ -174,3 +176,4 @@ def describe(plan: TunePlan) -> dict[str, Any]:
         "extra_parameters": plan.extra_parameters,
         "notes": [{"severity": n.severity.value, "text": str(n)} for n in plan.notes],
     }
+    return dict(redact(described))
