@@ -25,7 +25,14 @@ def add_parser(subparsers: Any) -> None:
         "--check", action="store_true", help="write nothing; exit 1 if any file would change"
     )
     parser.add_argument("--diff", action="store_true", help="print a diff of the trial code")
-    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT if it exists (a folder nni2ray wrote)"
+    )
+    parser.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="copy a code directory (or read a search space file) outside the experiment folder",
+    )
     parser.set_defaults(handler=_cmd_convert)
 
 
@@ -33,7 +40,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from nni2ray.convert._result import Converted, Failed, Skipped, Unchanged
     from nni2ray.convert._tree import plan_tree, write_tree
 
-    conversion = plan_tree(args.path, args.config)
+    conversion = plan_tree(args.path, args.config, allow_outside=args.allow_outside)
     if args.diff:
         for result in conversion.changed:
             before = (conversion.code_dir / result.filename).read_text(encoding="utf-8")

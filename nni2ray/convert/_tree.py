@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
 from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
-from nni2ray.errors import ConvertError, OutputError, UnsupportedError
+from nni2ray.errors import ConvertError, OutputError, Problem, UnsupportedError
 from nni2ray.experiment.model import Experiment
 from nni2ray.translate.plan import TunePlan
 
@@ -61,15 +61,21 @@ def _convert_file(path: Path, code_dir: Path) -> ConvertResult:
     return convert_source(code, filename=name)
 
 
-def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
+def plan_tree(
+    path: Path, config_name: str | None = None, *, allow_outside: bool = False
+) -> TreeConversion:
     """Convert an experiment folder in memory.
 
     Raises:
-        ConvertError: a trial file does not parse (every such file is listed).
+        ConvertError: a trial file does not parse (every such file is listed), or the code
+            directory or search space file lies outside the experiment folder (unless
+            ``allow_outside``).
     """
     from nni2ray.experiment import load_experiment
 
     experiment = load_experiment(path, config_name=config_name)
+    if not allow_outside:
+        _refuse_outside(experiment)
     code_dir = experiment.trial.code_directory
     conversion = TreeConversion(code_dir, [_convert_file(p, code_dir) for p in _files(code_dir)])
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
@@ -93,6 +99,34 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
         plan = None
     _generate(conversion, experiment, plan, launch)
     return conversion
+
+
+def _refuse_outside(experiment: Experiment) -> None:
+    """A cloned folder must not make ``convert`` copy ``/etc`` (or read a secrets file)."""
+    from nni2ray.experiment import display_path, is_inside
+
+    folder = experiment.config_file.parent
+    outside = [
+        (name, path)
+        for name, path in (
+            ("trialCodeDirectory", experiment.trial.code_directory),
+            ("searchSpaceFile", experiment.search_space_file),
+        )
+        if path is not None and not is_inside(path, folder)
+    ]
+    if outside:
+        hint = "move it into the experiment folder, or pass --allow-outside to use it anyway"
+        raise ConvertError(
+            problems=[
+                Problem(
+                    f"{display_path(path)} is outside the experiment folder {display_path(folder)}",
+                    file=display_path(experiment.config_file),
+                    field=name,
+                    hint=hint,
+                )
+                for name, path in outside
+            ]
+        )
 
 
 def _generate(
@@ -155,7 +189,12 @@ def write_tree(conversion: TreeConversion, out: Path, *, force: bool = False) ->
 
 
 def convert_tree(
-    path: Path, out: Path, *, config_name: str | None = None, force: bool = False
+    path: Path,
+    out: Path,
+    *,
+    config_name: str | None = None,
+    force: bool = False,
+    allow_outside: bool = False,
 ) -> TreeConversion:
     """Convert an NNI experiment folder into a Ray Tune project in ``out``.
 
@@ -163,6 +202,6 @@ def convert_tree(
         ConvertError: a trial file does not parse.
         OutputError: ``out`` cannot be used.
     """
-    conversion = plan_tree(path, config_name)
+    conversion = plan_tree(path, config_name, allow_outside=allow_outside)
     write_tree(conversion, out, force=force)
     return conversion

@@ -74,6 +74,14 @@ class Context:
     aliased: set[Key] = field(default_factory=set)  # set by a v1 spelling in a v2 file
     problems: list[tuple[ProblemKind, Problem]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    code_dir: Path | None = None  # the trial code directory, once it is known
+
+    def in_tree(self, path: Path) -> bool:
+        """True for a file inside the config's folder or the trial code directory."""
+        from nni2ray.experiment._paths import is_inside
+
+        folders = [self.base_dir] + ([self.code_dir] if self.code_dir is not None else [])
+        return any(is_inside(path, folder) for folder in folders)
 
     def where(self, path: Key) -> Origin:
         """The user's spelling and line of ``path`` (its parent's line when it is missing)."""
