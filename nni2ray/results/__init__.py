@@ -7,6 +7,7 @@ from __future__ import annotations
 from nni2ray.results._folder import (
     RESULTS_DIR,
     default_output,
+    inside_output,
     latest_output,
     new_experiment_id,
     prepare_output,
@@ -22,6 +23,7 @@ from nni2ray.results._prior import (
     SAFE_ID,
     Prior,
     is_finished,
+    is_safe_id,
     load_prior,
     prior_from_nni,
 )
@@ -47,7 +49,9 @@ __all__ = [
     "TrialRecord",
     "append_metric",
     "default_output",
+    "inside_output",
     "is_finished",
+    "is_safe_id",
     "latest_output",
     "load_history",
     "load_prior",

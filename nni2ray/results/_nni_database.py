@@ -14,7 +14,7 @@ from typing import Any
 
 from nni2ray.errors import HistoryError
 from nni2ray.results._nni_history import NniHistory, NniTrial
-from nni2ray.results._prior import SAFE_ID
+from nni2ray.results._prior import is_safe_id
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -164,7 +164,7 @@ def _replay_events(db: sqlite3.Connection, database: Path, history: NniHistory) 
 
 
 def _new_trial(where: _Where, trial_id: str) -> NniTrial:
-    if not SAFE_ID.match(trial_id):
+    if not is_safe_id(trial_id):
         raise where.error(
             "trialJobId", f"{trial_id[:40]!r} cannot be used as a folder name (unsafe characters)"
         )

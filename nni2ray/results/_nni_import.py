@@ -7,7 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nni2ray.errors import HistoryError
+from nni2ray.results._folder import inside_output
 from nni2ray.results._nni_history import NniHistory, NniTrial
+from nni2ray.results._prior import is_safe_id
 from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
 from nni2ray.secrets import redact
 
@@ -28,7 +31,9 @@ def to_record(trial: NniTrial) -> TrialRecord:
 
 def write_trial(output: Path, record: TrialRecord, parameter_id: Any = None) -> None:
     """``trials/<id>/``: ``trial.json``, ``metrics.jsonl`` and ``parameter.cfg``."""
-    trial_dir = output / "trials" / record.trial_id
+    if not is_safe_id(record.trial_id):
+        raise HistoryError(f"trial id {record.trial_id[:40]!r} cannot be used as a folder name")
+    trial_dir = inside_output(output, output / "trials" / record.trial_id)
     trial_dir.mkdir(parents=True, exist_ok=True)
     for row in record.metrics:
         append_metric(trial_dir, row)
