@@ -56,7 +56,7 @@ class TrialRecord:
             exit_code=data.get("exitCode") if isinstance(data.get("exitCode"), int) else None,
             end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
             protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
-            retries=data.get("retries") if isinstance(data.get("retries"), int) else 0,
+            retries=retries if isinstance(retries := data.get("retries"), int) else 0,
         )
 
     @property
@@ -137,8 +137,9 @@ def write_exports(output: Path, records: list[TrialRecord]) -> None:
 
 
 def _write_csv(path: Path, records: list[TrialRecord]) -> None:
-    param_keys: list[str] = []
-    metric_keys: list[str] = []
+    # Dicts as ordered sets: columns in order of first appearance, linear in trials x keys.
+    param_keys: dict[str, None] = {}
+    metric_keys: dict[str, None] = {}
     rows = []
     for record in records:
         params = (
@@ -162,10 +163,8 @@ def _write_csv(path: Path, records: list[TrialRecord]) -> None:
             writer.writerow(row)
 
 
-def _extend(keys: list[str], mapping: dict[str, Any]) -> None:
-    for key in mapping:
-        if key not in keys:
-            keys.append(key)
+def _extend(keys: dict[str, None], mapping: dict[str, Any]) -> None:
+    keys.update(dict.fromkeys(mapping))
 
 
 def _cell(value: Any) -> Any:
