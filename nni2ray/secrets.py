@@ -47,13 +47,13 @@ _STRICT_SECTIONS = frozenset(
 _KEPT_SECTIONS = frozenset({"searchSpace", "search_space", "raw_search_space"})
 
 # scheme://user:password@host -> scheme://user:***@host (also a password with no user).
-_URI_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:)([^\s@/'\"]+)(@)")
+_URI_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"`]*:)([^\s@/'\"`]+)(@)")
 # --db-password X, --api-key=X (an option), API_TOKEN=X (an assignment): a secret word
 # inside the name; prose such as "password: must be a string" is left alone.
 _NAMED_VALUE = re.compile(
     r"((?:(?<![\w-])--?[A-Za-z0-9_.-]*(?:" + _SECRET_WORDS + r")[A-Za-z0-9_.-]*(?:=|\s+))"
     r"|(?:\b[A-Za-z0-9_.-]*(?:" + _SECRET_WORDS + r")[A-Za-z0-9_.-]*=))"
-    r"(?!-)(\"[^\"]*\"|'[^']*'|[^\s'\"]+)",
+    r"(?!-)(\"[^\"]*\"|'[^']*'|[^\s'\"`|]+)",  # a Markdown ` or | ends the value too
     re.IGNORECASE,
 )
 # Token shapes that are secrets whatever they are called.

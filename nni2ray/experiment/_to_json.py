@@ -7,6 +7,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from nni2ray.experiment._paths import is_inside
 from nni2ray.experiment.model import Experiment, Parameter
 from nni2ray.secrets import redact
 
@@ -15,6 +16,10 @@ def experiment_to_json(experiment: Experiment) -> dict[str, Any]:
     """The experiment as JSON-ready data, for ``nni2ray check --json`` and scripts."""
     data = _plain(experiment)
     assert isinstance(data, dict)
+    space_file = experiment.search_space_file
+    if space_file is not None and not is_inside(space_file, experiment.config_file.parent):
+        # A custom tuner keeps any file as its space: one outside is named, not printed.
+        data["raw_search_space"] = f"(not shown: {space_file} is outside the experiment folder)"
     redacted = redact(data)  # classArgs, the trial command, any text: the one rule
     assert isinstance(redacted, dict)
     return redacted

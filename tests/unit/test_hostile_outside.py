@@ -14,7 +14,7 @@ DOTENV = "DATABASE_URL: postgres://app:DOTENVPW-33c1@db/prod\nSECRET_KEY: DOTENV
 SPACE = {"lr": {"_type": "uniform", "_value": [0, 1]}}
 
 
-def _experiment(tmp_path: Path, **fields: str) -> Path:
+def _experiment(tmp_path: Path, **fields: object) -> Path:
     exp = tmp_path / "exp"
     exp.mkdir()
     config = {
@@ -102,3 +102,19 @@ def test_convert_refuses_a_search_space_file_outside(
     assert main(["convert", str(exp), "-o", str(dest)]) == 1
     assert "searchSpaceFile" in capsys.readouterr().err and not dest.exists()
     assert main(["convert", str(exp), "-o", str(dest), "--allow-outside"]) == 0
+
+
+def test_a_custom_tuner_keeps_an_outside_file_without_printing_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    (elsewhere / "shadow").write_text(SHADOW)
+    tuner = {"className": "my_tuner.MyTuner", "codeDirectory": "."}
+    exp = _experiment(tmp_path, searchSpaceFile=str(elsewhere / "shadow"), tuner=tuner)
+    (exp / "my_tuner.py").write_text("class MyTuner:\n    pass\n")
+    for args in (["check"], ["check", "--json"]):
+        assert main([*args, str(exp)]) == 0
+        out, err = capsys.readouterr()
+        assert "SHADOWHASH-71ab" not in out + err and "daemon" not in out + err
+        assert str(elsewhere / "shadow") in out

@@ -208,3 +208,8 @@ def test_errors_never_echo_a_secret_value(
     out, err = capsys.readouterr()
     assert "maxTrialNumber" in err
     _no_planted(out + err, "check's errors")
+
+
+def test_masking_keeps_markdown_cells_whole() -> None:
+    row = "| `python3 t.py --api-key=K1 --db mysql://u:PW@h/d` | exact |"
+    assert mask_text(row) == "| `python3 t.py --api-key=*** --db mysql://u:***@h/d` | exact |"
