@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
+from nni2ray.secrets import mask_text
 
 __all__ = ["main", "print_error"]
 
@@ -44,7 +45,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def print_error(exc: Nni2RayError) -> None:
     for problem in exc.problems:
-        print(f"nni2ray: error: {problem}", file=sys.stderr)
+        print(f"nni2ray: error: {mask_text(str(problem))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

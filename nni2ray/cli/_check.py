@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from nni2ray.secrets import mask_text
+
 HELP = "read and validate an NNI experiment folder without running anything"
 
 
@@ -35,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summarise(experiment)))
     for note in experiment.notes:
-        print(f"nni2ray: warning: {note}", file=sys.stderr)
+        print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     return 0

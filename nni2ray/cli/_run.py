@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.secrets import mask_text
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -112,7 +114,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     for note in plan.notes:
         if note.severity is not Severity.EXACT:
-            print(f"nni2ray: warning: {note}", file=sys.stderr)
+            print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     lossy = [n for n in plan.notes if n.severity in (Severity.APPROXIMATED, Severity.IGNORED)]
     if args.strict and lossy:
         raise Nni2RayError(

@@ -13,7 +13,7 @@ from nni2ray.experiment._durations import format_seconds, parse_duration, parse_
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
-from nni2ray.experiment._paths import display_path
+from nni2ray.experiment._paths import display_path, is_inside
 from nni2ray.experiment._read import read_yaml
 from nni2ray.experiment._search_space import parse_search_space
 from nni2ray.experiment._summary import summarise
@@ -39,6 +39,7 @@ __all__ = [
     "display_path",
     "experiment_to_json",
     "format_seconds",
+    "is_inside",
     "load_experiment",
     "lookup_algorithm",
     "parse_duration",

@@ -8,6 +8,7 @@ from nni2ray.results._folder import (
     RESULTS_DIR,
     RunStatus,
     default_output,
+    inside_output,
     latest_output,
     new_experiment_id,
     prepare_output,
@@ -15,13 +16,14 @@ from nni2ray.results._folder import (
 )
 from nni2ray.results._nni_database import load_history
 from nni2ray.results._nni_history import NniHistory, NniTrial
-from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
+from nni2ray.results._nni_import import to_record, write_import, write_trial
 from nni2ray.results._prior import (
     ABANDONED,
     RUN_STOPPED,
     SAFE_ID,
     Prior,
     is_finished,
+    is_safe_id,
     load_prior,
     prior_from_nni,
 )
@@ -49,7 +51,9 @@ __all__ = [
     "TrialRecord",
     "append_metric",
     "default_output",
+    "inside_output",
     "is_finished",
+    "is_safe_id",
     "latest_output",
     "load_history",
     "load_prior",
@@ -58,7 +62,6 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
-    "redact",
     "status_counts",
     "to_record",
     "write_exports",

@@ -8,6 +8,7 @@ from typing import Any
 from nni2ray.errors import UnsupportedError
 from nni2ray.experiment import Experiment, display_path, lookup_algorithm, nni_space
 from nni2ray.notes import Note, Severity
+from nni2ray.secrets import redact
 from nni2ray.translate.assessors import (
     ASSESSORS,
     SCHEDULER_CHOICES,
@@ -163,8 +164,9 @@ def _folder_name(exp: Experiment) -> str:
 
 
 def describe(plan: TunePlan) -> dict[str, Any]:
-    """The plan as plain JSON data (for ``experiment.json`` and reports)."""
-    return {
+    """The plan as plain JSON data (for ``experiment.json`` and reports), secrets masked
+    (custom algorithms' ``classArgs`` hold tokens and passwords)."""
+    described = {
         "name": plan.name,
         "metric": plan.metric,
         "mode": plan.mode,
@@ -189,3 +191,4 @@ def describe(plan: TunePlan) -> dict[str, Any]:
         "checkpoint_dirs": plan.checkpoint_dirs,
         "notes": [{"severity": n.severity.value, "text": str(n)} for n in plan.notes],
     }
+    return dict(redact(described))
