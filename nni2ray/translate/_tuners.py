@@ -91,17 +91,8 @@ def _hyperopt(algo: str, substitute_for: str | None = None) -> Builder:
 
 
 def _grid(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
-    from nni2ray.translate import nni_space
-
-    if exp.raw_search_space is not None and not nni_space.is_finite(exp.raw_search_space):
-        raise UnsupportedError(
-            "GridSearch over continuous parameters refines its grid forever in NNI; "
-            "nni2ray only enumerates finite spaces",
-            file=display_path(exp.config_file),
-            field=f"{spec.role}.name",
-            hint="make every parameter choice, randint or a q-type with finite bounds, "
-            "or use the Random or TPE tuner",
-        )
+    # Continuous parameters follow NNI's refined grid (translate/nni_grid.py): endless,
+    # so the run ends at maxTrialNumber or maxExperimentDuration, as in NNI.
     return TunerMapping(SearcherCall("grid", spec.name or "GridSearch", {}, exact=True))
 
 
