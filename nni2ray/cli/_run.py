@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.cli._check import add_python_option
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -56,6 +58,7 @@ def add_parser(subparsers: Any) -> None:
         help="start a trial again up to N times when its Ray worker dies (default: 1)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_python_option(parser)
     parser.add_argument(
         "--no-warm-start",
         dest="warm_start",
@@ -92,12 +95,14 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from nni2ray.cli._check import python_path
     from nni2ray.errors import ConfigError, Nni2RayError
     from nni2ray.experiment import load_experiment
     from nni2ray.experiment._durations import parse_duration
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
+    python = python_path(args.python)
     experiment = load_experiment(args.path, config_name=args.config)
     max_duration = None
     if args.max_duration is not None:
@@ -127,6 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the warnings above)",
             hint="run without --strict to accept them",
         )
+    _preflight(experiment, plan, python, remote=args.address is not None)
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
@@ -140,10 +146,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             from_nni=args.from_nni,
             max_retries=args.max_retries,
+            python=python,
         ),
     )
     _print_summary(summary, plan.mode)
     return 130 if summary.interrupted else 0
+
+
+def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) -> None:
+    """Stop before Ray starts and before anything is written when every trial would fail;
+    on a cluster (--address) the paths are the workers', so only warn."""
+    from nni2ray.cli._check import fatal_problems, trial_problems
+    from nni2ray.errors import TrialLaunchError
+
+    fatal = [] if remote else fatal_problems(experiment, python, plan)
+    for problem in trial_problems(experiment, python, plan):
+        if problem not in fatal:
+            print(f"nni2ray: warning: {problem}", file=sys.stderr)
+    if fatal:
+        raise TrialLaunchError(problems=fatal)
 
 
 def _print_summary(summary: Any, mode: str) -> None:

@@ -15,7 +15,7 @@ from nni2ray.experiment._read import read_yaml
 from nni2ray.experiment._schema import check_shapes
 from nni2ray.experiment.model import Experiment
 
-__all__ = ["find_config", "find_launchers", "load_experiment"]
+__all__ = ["display_path", "find_config", "find_launchers", "load_experiment"]
 
 
 def load_experiment(path: Path | str, config_name: str | None = None) -> Experiment:

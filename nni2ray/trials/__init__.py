@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
 from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
+from nni2ray.trials._preflight import FOREIGN_INTERPRETER_FIX, Finding, preflight
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
 from nni2ray.trials._trial_run import (
     EARLY_STOPPED,
@@ -26,9 +27,11 @@ from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
 
 __all__ = [
     "EARLY_STOPPED",
+    "FOREIGN_INTERPRETER_FIX",
     "END",
     "FAILED",
     "FINAL",
+    "Finding",
     "HEARTBEAT",
     "KILL_GRACE_S",
     "PARAMETERS_KEY",
@@ -48,6 +51,7 @@ __all__ = [
     "finite_scalar",
     "heavy_modules",
     "parse_command",
+    "preflight",
     "prepare_trial",
     "sequence_of",
     "trial_parameters",
