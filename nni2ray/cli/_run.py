@@ -150,7 +150,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ),
     )
     _print_summary(summary, plan.mode)
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 130
+    _explain_failures(summary)
+    return 0
 
 
 def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) -> None:
@@ -165,6 +168,27 @@ def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) 
             print(f"nni2ray: warning: {problem}", file=sys.stderr)
     if fatal:
         raise TrialLaunchError(problems=fatal)
+
+
+def _explain_failures(summary: Any) -> None:
+    """Name the most common failure with the end of one trial's stderr; a run in which
+    every trial failed is an error (exit 1)."""
+    from nni2ray.errors import TrialLaunchError
+    from nni2ray.experiment import display_path
+    from nni2ray.results import failure_report
+
+    report = failure_report(summary.records, summary.output)
+    if report is None:
+        return
+    stderr = display_path(report.stderr)
+    share = f"{report.count} of {report.failed} failed trial(s)"
+    print(f"Most common failure ({share}): {report.cause}")
+    if report.tail:
+        print(f"  last lines of {stderr}:")
+        for line in report.tail:
+            print(f"    {line}")
+    if report.every_trial:
+        raise TrialLaunchError(f"every trial failed: {report.cause}", hint=f"see {stderr}")
 
 
 def _print_summary(summary: Any, mode: str) -> None:

@@ -4,6 +4,7 @@ NNI history holds (the prior), and reading NNI's own database."""
 
 from __future__ import annotations
 
+from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
     RESULTS_DIR,
     default_output,
@@ -41,12 +42,14 @@ __all__ = [
     "RUNNING",
     "RUN_STOPPED",
     "SAFE_ID",
+    "FailureReport",
     "NniHistory",
     "NniTrial",
     "Prior",
     "TrialRecord",
     "append_metric",
     "default_output",
+    "failure_report",
     "is_finished",
     "latest_output",
     "load_history",
