@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from nni2ray.cli import main
 from nni2ray.errors import ExperimentNotFoundError
 from nni2ray.experiment import find_config, find_launchers, load_experiment
 from nni2ray.experiment._locate import MAX_BYTES, is_nni_config
-from tests.conftest import CONFIG_V2, SEARCH_SPACE_JSON
+from tests.conftest import CONFIG_V2, EXPERIMENTS, SEARCH_SPACE_JSON
 
 V1 = """\
 authorName: someone
@@ -169,3 +170,28 @@ def test_launcher_forms(tmp_path: Path, text: str) -> None:
 def test_config_wins_over_launcher(tmp_path: Path) -> None:
     folder = _write(tmp_path, {"launch.py": LAUNCHER, "nni.yml": CONFIG_V2})
     assert find_config(folder) == folder / "nni.yml"
+
+
+#: Fixture folders that hold several configs on purpose (they need --config).
+SEVERAL = {"multi_config"}
+FOLDERS = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("name", [n for n in FOLDERS if n not in SEVERAL])
+def test_check_finds_the_config_of_every_fixture_folder(
+    name: str, in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", f"fixtures/experiments/{name}"]) == 0
+    out = capsys.readouterr().out
+    assert f"config file: fixtures/experiments/{name}/" in out
+
+
+def test_the_folders_with_several_configs_need_config(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "fixtures/experiments/multi_config"]) == 1
+    assert capsys.readouterr().err == (
+        "nni2ray: error: fixtures/experiments/multi_config: several NNI config files: "
+        "config_random.yml, config_tpe.yml; choose one with --config NAME\n"
+    )
+    assert main(["check", "fixtures/experiments/multi_config", "--config", "config_tpe"]) == 0
