@@ -31,6 +31,13 @@ def test_config_in_a_subfolder_runs(tmp_path: Path) -> None:
     assert summary.best[0].final_scalar == min(e["value"] for e in exported)  # minimize
 
 
+def test_one_of_several_configs_in_a_subfolder_runs(tmp_path: Path) -> None:
+    run_folder(FIXTURES / "config_variants", tmp_path / "out", config="configs/quick.yml")
+    exported = _export(tmp_path / "out")
+    assert [e["status"] for e in exported] == ["SUCCEEDED", "SUCCEEDED"]  # quick.yml: 2
+    assert all(1 <= e["parameter"]["degree"] < 6 for e in exported)
+
+
 def test_continuous_grid_runs_nni_order_to_the_trial_limit(tmp_path: Path) -> None:
     run_folder(FIXTURES / "continuous_grid", tmp_path / "out")
     exported = _export(tmp_path / "out")

@@ -173,7 +173,7 @@ def test_config_wins_over_launcher(tmp_path: Path) -> None:
 
 
 #: Fixture folders that hold several configs on purpose (they need --config).
-SEVERAL = {"multi_config"}
+SEVERAL = {"multi_config", "config_variants"}
 FOLDERS = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir())
 
 
@@ -195,3 +195,17 @@ def test_the_folders_with_several_configs_need_config(
         "config_random.yml, config_tpe.yml; choose one with --config NAME\n"
     )
     assert main(["check", "fixtures/experiments/multi_config", "--config", "config_tpe"]) == 0
+
+
+def test_several_configs_in_a_subfolder_are_listed_with_their_paths(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = "fixtures/experiments/config_variants"
+    assert main(["check", folder]) == 1
+    assert capsys.readouterr().err == (
+        f"nni2ray: error: {folder}: several NNI config files: configs/full.yml, "
+        "configs/quick.yml; choose one with --config NAME\n"
+    )
+    for name, experiment in [("configs/full.yml", "poly_fit_full"), ("quick", "poly_fit_quick")]:
+        assert main(["check", folder, "--config", name]) == 0
+        assert capsys.readouterr().out.startswith(f"experiment: {experiment}\n")

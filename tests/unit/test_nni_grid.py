@@ -163,3 +163,18 @@ def test_a_continuous_grid_is_translated_not_refused(
     plan = translate(load_experiment(folder))  # lr is loguniform
     assert plan.searcher.kind == "grid" and plan.searcher.exact
     assert plan.num_samples == 10  # maxTrialNumber ends the endless grid
+
+
+def test_convert_writes_no_launcher_for_an_endless_grid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nni2ray.cli import main
+    from tests.conftest import EXPERIMENTS
+
+    out = tmp_path / "out"
+    assert main(["convert", str(EXPERIMENTS / "continuous_grid"), "-o", str(out)]) == 0
+    assert capsys.readouterr().err.startswith(
+        "nni2ray: warning: no launcher written: GridSearch over continuous parameters "
+        "(NNI's endlessly refined grid) runs only under `nni2ray run`\n"
+    )
+    assert not (out / "tune_experiment.py").exists() and (out / "MIGRATION.md").exists()
