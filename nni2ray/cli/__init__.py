@@ -3,8 +3,10 @@
 Exit codes (also in the README):
 
 ====  =====================================================================================
-0     success (``run``: the experiment completed; failed trials are results, not errors)
-1     an nni2ray error (bad input, unsupported feature, ...); ``convert --check`` found
+0     success (``run``: the experiment completed; failed trials are results, not errors,
+      unless every trial failed)
+1     an nni2ray error (bad input, unsupported feature, ...); ``run``: every trial failed,
+      or the pre-flight found a trial command that cannot start here; ``convert --check`` found
       files that would change; ``--strict`` with notes present
 2     command-line usage error
 130   ``run`` interrupted with Ctrl-C, after every trial was ended cleanly

@@ -159,6 +159,13 @@ def plan_tree(
         # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
         conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"
         plan = None
+    if plan is not None and plan.searcher.kind == "grid" and _continuous(experiment):
+        # The generated launcher lists the whole grid; NNI refines this one forever.
+        conversion.refusal = (
+            "GridSearch over continuous parameters (NNI's endlessly refined grid) runs only "
+            "under `nni2ray run`"
+        )
+        plan = None
     _generate(conversion, experiment, plan, launch)
     return conversion
 
@@ -189,6 +196,13 @@ def _refuse_outside(experiment: Experiment) -> None:
                 for name, path in outside
             ]
         )
+
+
+def _continuous(experiment: Experiment) -> bool:
+    from nni2ray.translate import nni_space
+
+    space = experiment.raw_search_space
+    return isinstance(space, dict) and not nni_space.is_finite(space)
 
 
 def _generate(

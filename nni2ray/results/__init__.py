@@ -4,6 +4,7 @@ NNI history holds (the prior), and reading NNI's own database."""
 
 from __future__ import annotations
 
+from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
     RESULTS_DIR,
     RunStatus,
@@ -44,6 +45,7 @@ __all__ = [
     "RUNNING",
     "RUN_STOPPED",
     "SAFE_ID",
+    "FailureReport",
     "NniHistory",
     "NniTrial",
     "Prior",
@@ -52,6 +54,7 @@ __all__ = [
     "append_metric",
     "default_output",
     "inside_output",
+    "failure_report",
     "is_finished",
     "is_safe_id",
     "latest_output",

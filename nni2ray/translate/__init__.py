@@ -62,7 +62,7 @@ def translate(
 
     Raises:
         UnsupportedError: for anything with no Ray Tune equivalent (annotation, NAS or
-            custom algorithms, grid search over continuous parameters).
+            custom algorithms).
     """
     if experiment.use_annotation:
         raise UnsupportedError(
