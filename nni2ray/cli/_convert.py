@@ -30,7 +30,18 @@ def add_parser(subparsers: Any) -> None:
 def _cmd_convert(args: argparse.Namespace) -> int:
     from nni2ray.convert._result import Converted, Failed, Skipped, Unchanged
     from nni2ray.convert._tree import plan_tree, write_tree
+    from nni2ray.errors import UnsupportedError
+    from nni2ray.pyapi import is_launcher
 
+    if is_launcher(args.path):
+        raise UnsupportedError(
+            "convert does not take a Python launcher: its experiment is built by running the "
+            "script, and the launcher's own code (its polling, its use of the results) has no "
+            "Ray Tune rewrite",
+            file=str(args.path),
+            hint="run it unchanged with `nni2ray run launcher.py`, or write its config to a "
+            "config.yml next to the trial code and convert that folder",
+        )
     conversion = plan_tree(args.path, args.config)
     if args.diff:
         for result in conversion.changed:

@@ -13,9 +13,14 @@ def add_parser(subparsers: Any) -> None:
         "run",
         help="run an NNI experiment on Ray Tune",
         description="Run an NNI experiment folder on Ray Tune with its trial scripts unchanged. "
-        "Flags override the config.",
+        "Flags override the config. A Python launcher that uses NNI's experiment API "
+        "(nni.experiment.Experiment) runs as `nni2ray run [flags] launcher.py [its args]`: "
+        "each experiment it starts runs on Ray Tune, one after the other, each in its own "
+        "results folder.",
     )
-    parser.add_argument("path", type=Path, help="experiment folder or config file")
+    parser.add_argument(
+        "path", type=Path, help="experiment folder, config file or Python launcher (.py)"
+    )
     parser.add_argument("--config", metavar="NAME", help="config file to use in the folder")
     parser.add_argument(
         "--output",
@@ -57,6 +62,14 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
+        "--launcher-timeout",
+        type=_non_negative_float,
+        default=60.0,
+        metavar="S",
+        help="a Python launcher still running S seconds after its last experiment ended "
+        "(e.g. polling forever) is ended (default: 60)",
+    )
+    parser.add_argument(
         "--no-warm-start",
         dest="warm_start",
         action="store_false",
@@ -92,13 +105,24 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from nni2ray.errors import ConfigError, Nni2RayError
     from nni2ray.experiment import load_experiment
+    from nni2ray.pyapi import is_launcher
+
+    if is_launcher(args.path):
+        return _run_launcher(args)
+    experiment = load_experiment(args.path, config_name=args.config)
+    plan = _plan(experiment, args)
+    summary = _run(experiment, plan, args, args.output)
+    return 130 if summary.interrupted else 0
+
+
+def _plan(experiment: Any, args: argparse.Namespace) -> Any:
+    """Translate with the command line's overrides; print the notes; honour --strict."""
+    from nni2ray.errors import ConfigError, Nni2RayError
     from nni2ray.experiment._durations import parse_duration
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
-    experiment = load_experiment(args.path, config_name=args.config)
     max_duration = None
     if args.max_duration is not None:
         try:
@@ -127,23 +151,93 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the warnings above)",
             hint="run without --strict to accept them",
         )
+    return plan
+
+
+def _run(
+    experiment: Any, plan: Any, args: argparse.Namespace, output: Path | None, stop: Any = None
+) -> Any:
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
         experiment,
         plan,
         RunOptions(
-            output=args.output,
+            output=output,
             address=args.address,
             quiet=args.quiet,
             warm_start=args.warm_start,
             resume=args.resume,
             from_nni=args.from_nni,
             max_retries=args.max_retries,
+            stop_event=stop,
         ),
     )
     _print_summary(summary, plan.mode)
-    return 130 if summary.interrupted else 0
+    return summary
+
+
+def _run_launcher(args: argparse.Namespace) -> int:
+    """Run a Python launcher: each experiment it starts runs here, one after the other."""
+    from nni2ray.errors import Nni2RayError
+    from nni2ray.experiment import load_experiment_dict
+    from nni2ray.pyapi import LauncherSession, launcher_error
+    from nni2ray.results import default_output
+
+    if args.resume or args.from_nni is not None:
+        raise Nni2RayError(
+            "--resume and --from-nni are not available for a Python launcher",
+            file=str(args.path),
+            hint="run the experiment from a config file to resume it",
+        )
+    session = LauncherSession(args.path, args.script_args, grace_s=args.launcher_timeout)
+    used: set[Path] = set()
+    count = 0
+    interrupted = False
+    try:
+        for request in session.requests():
+            count += 1
+            try:
+                experiment = load_experiment_dict(request.config, request.base_dir, args.path)
+                plan = _plan(experiment, args)
+            except Nni2RayError:
+                session.close()  # the script ends here, as NNI's start() would raise
+                raise
+            output = _unique_output(args.output or default_output(plan.name), used)
+            if not args.quiet:
+                print(f"nni2ray: experiment {count} of {args.path.name}: results in {output}")
+            request.started(output)
+            try:
+                summary = _run(experiment, plan, args, output, request.stop_event)
+            except BaseException:
+                request.ended("ERROR")
+                raise
+            stopped = summary.interrupted
+            interrupted = interrupted or (stopped and not request.stop_event.is_set())
+            request.ended("STOPPED" if stopped else "DONE")
+    finally:
+        session.close()
+    error = launcher_error(session)
+    if error is not None:
+        raise error
+    if count == 0:
+        raise Nni2RayError(
+            "the launcher ended without starting an experiment",
+            file=str(args.path),
+            hint="a launcher builds nni.experiment.Experiment(...) and calls run() or start()",
+        )
+    return 130 if interrupted else 0
+
+
+def _unique_output(path: Path, used: set[Path]) -> Path:
+    """A folder of its own for each experiment of one launcher (``-2``, ``-3``, ...)."""
+    base = path.expanduser().resolve()
+    candidate, number = base, 1
+    while candidate in used or candidate.exists():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    used.add(candidate)
+    return candidate
 
 
 def _print_summary(summary: Any, mode: str) -> None:

@@ -91,6 +91,10 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
         # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
         conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"
         plan = None
+    if plan is not None and experiment.use_annotation:
+        # The trial code keeps its '@nni.' annotation strings; they run only under nni2ray.
+        conversion.refusal = "NNI annotation experiments run only under `nni2ray run`"
+        plan = None
     _generate(conversion, experiment, plan, launch)
     return conversion
 

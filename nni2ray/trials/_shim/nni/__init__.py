@@ -7,6 +7,19 @@ from __future__ import annotations
 
 from . import utils
 from ._serializer import dump, load, trace
+from .smartparam import (
+    choice,
+    function_choice,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
 from .trial import (
     get_current_parameter,
     get_experiment_id,
@@ -37,6 +50,17 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
 
 __all__ = [
     "NoMoreTrialError",
+    "choice",
+    "function_choice",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "uniform",
     "dump",
     "get_current_parameter",
     "get_experiment_id",
