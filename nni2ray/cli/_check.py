@@ -66,6 +66,10 @@ def _from_launcher(args: argparse.Namespace) -> Any:
         for request in session.requests():
             experiment = load_experiment_dict(request.config, request.base_dir, script)
             session.stop_for_check()
+            print(
+                f"nni2ray: check stopped {script.name} where it starts its first experiment",
+                file=sys.stderr,
+            )
             return experiment
     finally:
         session.close()

@@ -244,7 +244,9 @@ def _variable(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         [_options_dict(value.args, line)] if kind == "choice" else list(value.args)
     )
     keywords = [ast.keyword("name", ast.Constant(name))]
+    # The generated call carries the annotation's line: problems found later point there.
     new_value = _nni_call(kind, args, keywords)
+    new_value.lineno, new_value.col_offset = line, 0
     return ast.copy_location(ast.Assign([target.targets[0]], new_value), target)
 
 
@@ -265,7 +267,9 @@ def _function_choice(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         def visit_Call(self, node: ast.Call) -> ast.AST:
             if not self.done and ast.dump(node) in wanted:
                 self.done = True
-                return ast.copy_location(replacement, node)
+                replacement.lineno = line  # problems found later point at the annotation
+                replacement.col_offset = node.col_offset
+                return replacement
             return self.generic_visit(node)
 
     replacer = Replace()

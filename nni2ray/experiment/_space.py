@@ -63,7 +63,7 @@ def _annotation(
         ctx.add("space", tuple(annotated.problems))
         return None, None, None
     if not annotated.search_space:
-        hint = "annotate a variable, e.g. ''''@nni.variable(nni.choice(1, 2), name=x)''''"
+        hint = "annotate a variable: '''@nni.variable(nni.choice(1, 2), name=x)''' then x = 1"
         message = f"no NNI annotation found in the trial code ({display_path(code_dir)})"
         ctx.error(path, message, hint)
         return None, None, None

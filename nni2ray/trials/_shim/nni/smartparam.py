@@ -96,9 +96,7 @@ def loguniform(low: float, high: float, name: Any = None, key: str | None = None
     return _numeric(key, lambda: math.exp(random.uniform(math.log(low), math.log(high))))
 
 
-def qloguniform(
-    low: float, high: float, q: float, name: Any = None, key: str | None = None
-) -> Any:
+def qloguniform(low: float, high: float, q: float, name: Any = None, key: str | None = None) -> Any:
     def sample() -> float:
         value = math.exp(random.uniform(math.log(low), math.log(high)))
         return min(max(_q(value, q), low), high)

@@ -9,6 +9,7 @@ import builtins
 import os
 import runpy
 import sys
+import traceback
 from typing import Any
 
 
@@ -29,7 +30,16 @@ def main() -> None:
     sys.argv = [sys.argv[1], *sys.argv[2:]]
     sys.path[0] = os.path.dirname(script)
     builtins.input = _input
-    runpy.run_path(script, run_name="__main__")
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - shown as `python script.py` would
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != script:
+            tb = tb.tb_next  # drop the frames of this bootstrap and runpy
+        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
