@@ -55,7 +55,7 @@ class Channel:
             while True:
                 for message in self._inbox:
                     if message.get("experiment") == experiment and message.get("op") in ops:
-                        return message
+                        return dict(message)
                 if self.closed:
                     return None
                 if not self._cond.wait(timeout):
@@ -65,7 +65,7 @@ class Channel:
         with self._cond:
             for message in reversed(self._inbox):
                 if message.get("experiment") == experiment and message.get("op") == op:
-                    return message
+                    return dict(message)
         return None
 
 

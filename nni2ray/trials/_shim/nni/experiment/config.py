@@ -40,13 +40,13 @@ class ConfigBase:
         for name, default in self._fields.items():
             object.__setattr__(self, name, copy.deepcopy(default))
         by_norm = {_norm(name): name for name in self._fields}
-        unknown = []
+        unknown: list[str] = []
         for key, value in kwargs.items():
-            name = by_norm.get(_norm(key))
-            if name is None:
+            field_name = by_norm.get(_norm(key))
+            if field_name is None:
                 unknown.append(key)
             else:
-                object.__setattr__(self, name, value)
+                object.__setattr__(self, field_name, value)
         if unknown:
             raise AttributeError(
                 f"{type(self).__name__} does not have field(s) {', '.join(sorted(unknown))}"
@@ -60,6 +60,9 @@ class ConfigBase:
         if name.startswith("_") or name in self._fields:
             object.__setattr__(self, name, value)
             return
+        raise AttributeError(f"{type(self).__name__} does not have field {name}")
+
+    def __getattr__(self, name: str) -> Any:  # only for names that are not set
         raise AttributeError(f"{type(self).__name__} does not have field {name}")
 
     def __repr__(self) -> str:
@@ -127,7 +130,7 @@ class TrainingServiceConfig(ConfigBase):
     def __setattr__(self, name: str, value: Any) -> None:
         if type(self) is TrainingServiceConfig and not name.startswith("_"):
             if name not in self._fields:
-                self._fields = dict(self._fields, **{name: None})
+                object.__setattr__(self, "_fields", dict(self._fields, **{name: None}))
         super().__setattr__(name, value)
 
     def json(self) -> dict[str, Any]:
@@ -165,6 +168,7 @@ class RemoteMachineConfig(ConfigBase):
 
 
 class RemoteConfig(TrainingServiceConfig):
+    machine_list: Any
     _fields: ClassVar[dict[str, Any]] = dict(
         _SERVICE_FIELDS, platform="remote", machine_list=None, reuse_mode=False
     )
@@ -203,6 +207,11 @@ def _service_for(platform: Any) -> TrainingServiceConfig:
 
 class ExperimentConfig(ConfigBase):
     """The experiment config, as in NNI: ``ExperimentConfig('local')`` or keyword fields."""
+
+    training_service: Any
+    tuner: Any
+    assessor: Any
+    advisor: Any
 
     _fields: ClassVar[dict[str, Any]] = {
         "experiment_name": None,
@@ -245,7 +254,7 @@ class ExperimentConfig(ConfigBase):
             value = getattr(self, role)
             if isinstance(value, dict):
                 setattr(self, role, _AlgorithmConfig(**value))
-        service = self.training_service
+        service: Any = self.training_service
         if isinstance(service, list):
             self.training_service = [_service_for(item) for item in service]
         elif isinstance(service, (dict, str)):
