@@ -218,7 +218,7 @@ def _run_launcher(args: argparse.Namespace) -> int:
     finally:
         session.close()
     error = launcher_error(session)
-    if error is not None:
+    if error is not None and not interrupted:  # Ctrl-C reached the script too
         raise error
     if count == 0:
         raise Nni2RayError(

@@ -62,7 +62,8 @@ class LauncherSession:
     ``requests()`` yields one :class:`StartRequest` per experiment the script starts, in
     order; the caller runs it (the script's ``stop()`` sets ``request.stop_event``) and
     answers ``started``/``ended``. The child's stdin is closed, and once no experiment is
-    running it has ``grace_s`` seconds to finish before it is ended.
+    running it has ``grace_s`` seconds to start another or to finish before it is ended
+    (no limit before its first experiment).
     """
 
     def __init__(
@@ -145,9 +146,12 @@ class LauncherSession:
         """Each experiment the script starts; ends when the script ends (or is ended)."""
         if self._proc is None:
             self.start()
+        served = 0
         while True:
             try:
-                message = self._queue.get(timeout=self.grace_s)
+                # Before its first experiment the script may prepare for as long as it
+                # likes (download data, ...); the grace period starts when a run ends.
+                message = self._queue.get(timeout=self.grace_s if served else None)
             except queue.Empty:
                 self._end_child()
                 return
@@ -170,6 +174,7 @@ class LauncherSession:
                 yield request
             finally:
                 self._current = None
+                served += 1
 
     def stop_for_check(self) -> None:
         """``nni2ray check``: the script ends where the experiment would start."""
