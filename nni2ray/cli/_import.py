@@ -29,16 +29,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from nni2ray.results import load_history, prepare_output, write_import
+    from nni2ray.results import load_history, prepare_output, status_counts, write_import
 
     history = load_history(args.path)  # everything is read and checked before any write
     output = prepare_output(args.output or default_import_output(history.experiment_id))
     records = write_import(history, output)
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
-    status = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
-    print(f"Imported {len(records)} trials ({status or 'none'}) from {history.database}")
+    print(f"Imported {len(records)} trials ({status_counts(records)}) from {history.database}")
     if history.reassigned:
         print(
             f"{len(history.reassigned)} trial(s) ran with other parameters than NNI recorded "

@@ -119,7 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _plan(experiment: Any, args: argparse.Namespace) -> Any:
     """Translate with the command line's overrides; print the notes; honour --strict."""
     from nni2ray.errors import ConfigError, Nni2RayError
-    from nni2ray.experiment._durations import parse_duration
+    from nni2ray.experiment import parse_duration
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
@@ -243,12 +243,10 @@ def _unique_output(path: Path, used: set[Path]) -> Path:
 def _print_summary(summary: Any, mode: str) -> None:
     import json
 
+    from nni2ray.results import status_counts
+
     records = summary.records
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
-    status = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
-    print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status or 'none'})")
+    print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status_counts(records)})")
     if summary.best:
         print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
         width = max(len(r.trial_id) for r in summary.best[:5])

@@ -30,6 +30,7 @@ from nni2ray.results._records import (
     TrialRecord,
     append_metric,
     rank,
+    status_counts,
     write_exports,
     write_json,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "probe_output",
     "rank",
     "redact",
+    "status_counts",
     "to_record",
     "write_exports",
     "write_import",

@@ -56,7 +56,7 @@ class TrialRecord:
             exit_code=data.get("exitCode") if isinstance(data.get("exitCode"), int) else None,
             end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
             protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
-            retries=data.get("retries") if isinstance(data.get("retries"), int) else 0,
+            retries=retries if isinstance(retries := data.get("retries"), int) else 0,
         )
 
     @property
@@ -121,6 +121,15 @@ def write_json(path: Path, data: Any) -> None:
 def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
     with open(trial_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row, allow_nan=True) + "\n")
+
+
+def status_counts(records: list[TrialRecord]) -> str:
+    """``"3 succeeded, 1 failed"``: how many trials ended in each status, or ``"none"``."""
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    text = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
+    return text or "none"
 
 
 def rank(records: list[TrialRecord], mode: str) -> list[TrialRecord]:
