@@ -116,6 +116,8 @@ class LauncherSession:
         path = [str(SHIM_DIR), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
         env["PYTHONPATH"] = os.pathsep.join(path)
         env[_CHANNEL_ENV] = f"{to_child_r},{from_child_w}"
+        # The script's prints interleave with nni2ray's progress lines even in a log file.
+        env.setdefault("PYTHONUNBUFFERED", "1")
         command = [sys.executable, "-m", "nni.experiment._bootstrap", str(self.script), *self.args]
         self._proc = subprocess.Popen(
             command,
