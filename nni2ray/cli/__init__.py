@@ -7,7 +7,9 @@ Exit codes (also in the README):
 1     an nni2ray error (bad input, unsupported feature, ...); ``convert --check`` found
       files that would change; ``--strict`` with notes present
 2     command-line usage error
-130   ``run`` interrupted with Ctrl-C, after every trial was ended cleanly
+130   interrupted with Ctrl-C (SIGINT); ``run`` ended every trial and wrote its records
+143   the same for SIGTERM (``kill``, ``timeout``, Slurm, systemd)
+129   the same for SIGHUP (the terminal was closed)
 ====  =====================================================================================
 """
 
@@ -47,13 +49,24 @@ def print_error(exc: Nni2RayError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    from nni2ray.runtime._signals import RunInterrupted, SignalGuard, exit_code
+
+    guard = SignalGuard()
+    installed = guard.install()  # from the first instruction: no traceback on Ctrl-C
     try:
-        return handler(args)
-    except Nni2RayError as exc:
-        if args.debug:
-            raise
-        print_error(exc)
-        return 1
+        parser = _build_parser()
+        args = parser.parse_args(argv)
+        args.signals = guard
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        try:
+            return handler(args)
+        except Nni2RayError as exc:
+            if args.debug:
+                raise
+            print_error(exc)
+            return 1
+    except RunInterrupted as exc:
+        return exit_code(exc.signum)
+    finally:
+        if installed:
+            guard.restore()

@@ -140,9 +140,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             from_nni=args.from_nni,
             max_retries=args.max_retries,
+            signals=getattr(args, "signals", None),
         ),
     )
     _print_summary(summary, plan.mode)
+    if summary.signum is not None:
+        from nni2ray.runtime import exit_code
+
+        return exit_code(summary.signum)
     return 130 if summary.interrupted else 0
 
 

@@ -6,12 +6,10 @@ import contextlib
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from nni2ray.errors import OutputError, ResourceError
@@ -30,6 +28,7 @@ from nni2ray.results import (
     write_exports,
     write_json,
 )
+from nni2ray.runtime._signals import RunInterrupted, SignalGuard, signal_name
 from nni2ray.translate import TunePlan, describe
 from nni2ray.trials import TrialContext, end_leftover_trials
 
@@ -74,6 +73,7 @@ class RunOptions:
     from_nni: Path | None = None
     max_retries: int = 1
     warm_start: bool = True
+    signals: SignalGuard | None = None
 
 
 @dataclass
@@ -86,6 +86,8 @@ class RunSummary:
     best: list[TrialRecord] = field(default_factory=list)
     interrupted: bool = False
     elapsed_s: float = 0.0
+    #: The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did.
+    signum: int | None = None
 
 
 def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) -> RunSummary:
@@ -100,7 +102,27 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         HistoryError: the ``--from-nni`` folder cannot be read (nothing is written).
         ResourceError: a trial asks for more than the cluster can ever give.
     """
+    guard = options.signals or SignalGuard(stream=options.stream)
+    installed_here = not guard.installed and guard.install()
+    guard.raising = False  # from here on a signal is recorded; phases below look at it
+    try:
+        if guard.signum is not None:
+            raise RunInterrupted(guard.signum)  # nothing is on disk yet
+        return _run(experiment, plan, options, guard)
+    finally:
+        guard.clear_callbacks()
+        if installed_here:
+            guard.restore()
+
+
+def _run(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
+) -> RunSummary:
     output, prior = _prepare(plan, options)
+    _write_starting(experiment, output, prior)
+    guard.on_abort(lambda: end_leftover_trials(output, grace_s=0.0))
+    if guard.signum is not None:
+        return _finish_stopped(plan, output, prior, guard.signum)
     if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
     if plan.num_samples == 0:
@@ -115,13 +137,66 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     with _environment(env):
         import ray
 
-        started_ray = _start_ray(experiment, plan, options)
+        guard.on_abort(_kill_local_ray)
         try:
+            started_ray = _start_ray(experiment, plan, options)
+        except SystemExit as exc:
+            # ray.init installs its own SIGTERM handler (sys.exit) while it starts Ray.
+            if exc.code != signal.SIGTERM:
+                raise
+            guard.signum = guard.signum or signal.SIGTERM
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            return _finish_stopped(plan, output, prior, guard.signum)
+        finally:
+            guard.reinstall()  # take SIGTERM back from ray.init's handler
+        try:
+            if guard.signum is not None:
+                return _finish_stopped(plan, output, prior, guard.signum)
             _check_resources(experiment, plan)
-            return _fit(experiment, plan, options, output, prior)
+            return _fit(experiment, plan, options, output, prior, guard)
         finally:
             if started_ray:
                 ray.shutdown()
+
+
+def _kill_local_ray() -> None:
+    """On abort: end the Ray processes this driver started (they would linger ~75 s)."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    if node is not None and node.head:
+        node.kill_all_processes(check_alive=False, allow_graceful=False)
+
+
+def _write_starting(experiment: Experiment, output: Path, prior: Prior) -> None:
+    """Make the folder a run folder at once: stopped before its first trial, it is still a
+    folder ``--resume`` accepts."""
+    prior.experiment_id = prior.experiment_id or new_experiment_id()
+    meta = dict(prior.meta)
+    meta.update(
+        experimentId=prior.experiment_id,
+        config=str(experiment.config_file),
+        startTime=meta.get("startTime", time.time()),
+        status="STARTING",
+    )
+    meta.pop("endTime", None)
+    write_json(output / "experiment.json", meta)
+    prior.meta = meta
+
+
+def _finish_stopped(plan: TunePlan, output: Path, prior: Prior, signum: int) -> RunSummary:
+    """A signal came before the first trial: the folder is left as a resumable run."""
+    records = list(prior.records)
+    write_exports(output, records)
+    meta = dict(prior.meta)
+    meta.update(endTime=time.time(), status="STOPPED", stopReason=signal_name(signum))
+    meta.setdefault("nextSequence", prior.next_sequence)
+    write_json(output / "experiment.json", meta)
+    summary = RunSummary(output, str(meta.get("experimentId")), records, rank(records, plan.mode))
+    summary.interrupted = True
+    summary.signum = signum
+    return summary
 
 
 @contextlib.contextmanager
@@ -264,7 +339,12 @@ def _context(
 
 
 def _fit(
-    experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path, prior: Prior
+    experiment: Experiment,
+    plan: TunePlan,
+    options: RunOptions,
+    output: Path,
+    prior: Prior,
+    guard: SignalGuard,
 ) -> RunSummary:
     from ray import tune
 
@@ -318,16 +398,23 @@ def _fit(
     )
     write_json(output / "experiment.json", meta)
     start = time.monotonic()
-    with _sigint_to(stopper):
+
+    def stop() -> None:
+        stopper.interrupted = True
+
+    guard.on_stop(stop)  # Tune's stop_all sees it at its next step and ends every trial
+    if guard.signum is None:
         tuner.fit()
     recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
-        status="INTERRUPTED" if stopper.interrupted else "DONE",
+        status="STOPPED" if guard.signum is not None else "DONE",
         nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
     )
+    if guard.signum is not None:
+        meta["stopReason"] = signal_name(guard.signum)
     failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor
     write_json(output / "experiment.json", meta)
     if failure is not None:
@@ -337,8 +424,9 @@ def _fit(
         experiment_id,
         records,
         rank(records, plan.mode),
-        stopper.interrupted,
+        guard.signum is not None,
         time.monotonic() - start,
+        guard.signum,
     )
 
 
@@ -353,27 +441,3 @@ def _warm_started(searcher: Any, prior: Prior) -> Any:
     searcher.add_replay_points(prior.replay)
     searcher.start_sequence_at(prior.next_sequence, suggested_before=prior.next_sequence)
     return searcher
-
-
-class _sigint_to:
-    """While active, the first Ctrl-C asks the run to stop cleanly; a second one aborts."""
-
-    def __init__(self, stopper: Any) -> None:
-        self._stopper = stopper
-        self._previous: Any = None
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._stopper.interrupted:
-            raise KeyboardInterrupt
-        self._stopper.interrupted = True
-        print(
-            "nni2ray: stopping: ending every running trial (Ctrl-C again to abort)", file=sys.stderr
-        )

@@ -1,0 +1,187 @@
+"""SIGINT, SIGTERM and SIGHUP against ``python -m nni2ray run``: while Ray starts and while
+trials run. Every process the run started (Ray's, the trials', their children) carries a
+marker in its environment; none may be left afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.ray.conftest import REPO
+
+MARKER_ENV = "NNI2RAY_TEST_RUN_MARKER"
+
+TRIAL = textwrap.dedent(
+    """
+    import subprocess, sys, time
+    import nni
+
+    nni.get_next_parameter()
+    # A child that would outlive its trial if only the trial process were ended.
+    subprocess.Popen(["sleep", "600"])
+    for step in range(600):
+        nni.report_intermediate_result(step)
+        time.sleep(0.5)
+    """
+)
+
+CONFIG = """\
+experimentName: signals
+searchSpace: {x: {_type: uniform, _value: [0, 1]}}
+trialCommand: python3 trial.py
+trialConcurrency: 2
+maxTrialNumber: 4
+tuner: {name: Random}
+trainingService: {platform: local}
+"""
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Live processes with ``MARKER_ENV=marker`` in their environment."""
+    wanted = f"{MARKER_ENV}={marker}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and wanted in environ:
+            found.append(int(entry))
+    return found
+
+
+def trial_processes(output: Path) -> list[int]:
+    prefix = f"NNI_SYS_DIR={output / 'trials'}/".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(var.startswith(prefix) for var in environ):
+            found.append(int(entry))
+    return found
+
+
+def _start(tmp_path: Path, marker: str, *extra: str) -> subprocess.Popen[str]:
+    exp = tmp_path / "exp"
+    exp.mkdir(exist_ok=True)
+    (exp / "trial.py").write_text(TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env[MARKER_ENV] = marker
+    return subprocess.Popen(
+        [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
+        + ["--scheduler", "none", "--quiet", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+def _wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _status(output: Path) -> str | None:
+    try:
+        return str(json.loads((output / "experiment.json").read_text())["status"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _assert_nothing_left(marker: str) -> None:
+    deadline = time.monotonic() + 30
+    while marked_processes(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = marked_processes(marker)
+    for pid in left:  # do not leak into the next test, then fail
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert left == [], f"{len(left)} process(es) of the run left behind"
+
+
+@pytest.mark.parametrize("phase", ["starting", "running"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"]
+)
+def test_signal_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, phase: str) -> None:
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(tmp_path, marker)
+    try:
+        if phase == "starting":  # the folder exists, Ray is being started
+            _wait_for(lambda: _status(output) == "STARTING", 60, "the run folder")
+        else:
+            _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err, err
+    assert f"nni2ray: {sig.name} received: stopping" in err
+    meta = json.loads((output / "experiment.json").read_text())
+    assert meta["status"] == "STOPPED"
+    assert meta["stopReason"] == sig.name
+    exported = json.loads((output / "export.json").read_text())
+    if phase == "running":
+        assert {r["status"] for r in exported} == {"USER_CANCELED"}
+        assert len(exported) == 2
+    _assert_nothing_left(marker)
+    if phase == "starting" and sig == signal.SIGTERM:
+        # The folder a stop during Ray's start leaves is one --resume accepts.
+        resumed = _start(tmp_path, marker, "--resume", "--max-trials", "1")
+        _wait_for(lambda: len(trial_processes(output)) >= 2, 120, "the resumed trial")
+        resumed.send_signal(signal.SIGINT)
+        _, err = resumed.communicate(timeout=90)
+        assert resumed.returncode == 130, err
+        assert "resuming" not in err  # --quiet
+        _assert_nothing_left(marker)
+
+
+def test_second_signal_aborts_at_once_without_traceback(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(tmp_path, marker)
+    try:
+        _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        start = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert took < 10
+    assert "Traceback" not in err, err
+    assert "nni2ray: SIGTERM again: aborting now" in err
+    _assert_nothing_left(marker)
