@@ -12,6 +12,7 @@ from nni2ray.results._folder import (
     prepare_output,
     probe_output,
 )
+from nni2ray.results._lock import LOCK_FILE, FolderLock, lock_output
 from nni2ray.results._nni_database import load_history
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
@@ -37,6 +38,8 @@ from nni2ray.results._records import (
 __all__ = [
     "ABANDONED",
     "FINISHED",
+    "LOCK_FILE",
+    "FolderLock",
     "RESULTS_DIR",
     "RUNNING",
     "RUN_STOPPED",
@@ -51,6 +54,7 @@ __all__ = [
     "latest_output",
     "load_history",
     "load_prior",
+    "lock_output",
     "new_experiment_id",
     "prepare_output",
     "prior_from_nni",

@@ -16,11 +16,13 @@ from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment._paths import display_path
 from nni2ray.experiment.model import Experiment
 from nni2ray.results import (
+    FolderLock,
     Prior,
     TrialRecord,
     default_output,
     latest_output,
     load_prior,
+    lock_output,
     new_experiment_id,
     prepare_output,
     probe_output,
@@ -118,7 +120,21 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
 def _run(
     experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
 ) -> RunSummary:
-    output, prior = _prepare(plan, options)
+    output, prior, lock = _prepare(plan, options)
+    try:
+        return _run_locked(experiment, plan, options, guard, output, prior)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    experiment: Experiment,
+    plan: TunePlan,
+    options: RunOptions,
+    guard: SignalGuard,
+    output: Path,
+    prior: Prior,
+) -> RunSummary:
     _write_starting(experiment, output, prior)
     guard.on_abort(lambda: end_leftover_trials(output, grace_s=0.0))
     if guard.signum is not None:
@@ -215,8 +231,9 @@ def _environment(updates: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
-    """The output folder and what earlier runs (or NNI) left in it; before Ray starts."""
+def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior, FolderLock]:
+    """The output folder, locked, and what earlier runs (or NNI) left in it; before Ray
+    starts."""
     if options.resume:
         output = (options.output or latest_output(plan.name)).expanduser().resolve()
         if not output.is_dir():
@@ -224,29 +241,51 @@ def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
                 "no run to resume here", file=output, hint="pass an earlier run's --output"
             )
         probe_output(output)
-        # A driver killed with SIGKILL leaves its trials' processes running: end them
-        # before their folders are read and moved.
-        end_leftover_trials(output)
-        prior = load_prior(output)
+        lock = _lock(output, options)  # before anything in the folder is touched
+        try:
+            # A driver killed with SIGKILL leaves its trials' processes running: end them
+            # before their folders are read and moved.
+            end_leftover_trials(output)
+            prior = load_prior(output)
+        except BaseException:
+            lock.release()
+            raise
         _say(options, _resume_line(output, prior))
-        return output, prior
+        return output, prior, lock
     history = None
     if options.from_nni is not None:
         from nni2ray.results import load_history
 
         history = load_history(options.from_nni)  # read and checked before any write
     output = prepare_output(options.output or default_output(plan.name))
+    lock = _lock(output, options)
     if history is None:
-        return output, Prior()
+        return output, Prior(), lock
     from nni2ray.results import prior_from_nni
 
-    prior = prior_from_nni(history, output)
+    try:
+        prior = prior_from_nni(history, output)
+    except BaseException:
+        lock.release()
+        raise
     _say(
         options,
         f"nni2ray: imported {len(prior.records)} finished NNI trial(s) from {history.database}"
         + (f"; {len(prior.replay)} unfinished will run again" if prior.replay else ""),
     )
-    return output, prior
+    return output, prior, lock
+
+
+def _lock(output: Path, options: RunOptions) -> FolderLock:
+    lock = lock_output(output)
+    if lock.taken_over:
+        print(
+            f"nni2ray: {output}: the run that held this folder ({lock.taken_over}) is gone; "
+            "taking the folder over",
+            file=options.stream or sys.stderr,
+            flush=True,
+        )
+    return lock
 
 
 def _resume_line(output: Path, prior: Prior) -> str:

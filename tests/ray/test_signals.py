@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -40,7 +41,7 @@ searchSpace: {x: {_type: uniform, _value: [0, 1]}}
 trialCommand: python3 trial.py
 trialConcurrency: 2
 maxTrialNumber: 4
-tuner: {name: Random}
+tuner: {name: Random, classArgs: {optimize_mode: maximize}}
 trainingService: {platform: local}
 """
 
@@ -184,4 +185,30 @@ def test_second_signal_aborts_at_once_without_traceback(tmp_path: Path) -> None:
     assert took < 10
     assert "Traceback" not in err, err
     assert "nni2ray: SIGTERM again: aborting now" in err
+    _assert_nothing_left(marker)
+
+
+def test_a_second_run_on_a_live_folder_is_refused(tmp_path: Path) -> None:
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    first = _start(tmp_path, marker)
+    try:
+        _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+        time.sleep(1)
+        before = set(trial_processes(output))
+        second = _start(tmp_path, marker, "--resume")
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 1, err
+        assert err.strip().splitlines() == [
+            f"nni2ray: error: {output}: output folder is in use by another nni2ray run "
+            f"(pid {first.pid} on {socket.gethostname()}); wait for that run to end or stop "
+            "it (Ctrl-C, kill), or choose another --output"
+        ]
+        assert before <= set(trial_processes(output))  # the live run's trials untouched
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=90)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130
     _assert_nothing_left(marker)
