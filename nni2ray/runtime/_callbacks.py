@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,18 @@ from nni2ray.trials import (
     sequence_of,
     trial_parameters,
 )
+
+
+def reported_value(result: dict[str, Any]) -> Any:
+    """The metric exactly as the trial reported it (``nni_value`` is made safe for Tune's
+    loggers; the JSON text is not)."""
+    text = result.get("nni_value_json")
+    if isinstance(text, str):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+    return result.get("nni_value")
 
 
 class RunStopper(Stopper):
@@ -111,7 +124,7 @@ class Recorder(Callback):
         row = {
             "type": kind,
             "sequence": result.get("nni_sequence"),
-            "value": result.get("nni_value"),
+            "value": reported_value(result),
             "time": time.time(),
         }
         record.metrics.append(row)

@@ -36,7 +36,33 @@ def finite_scalar(value: Any) -> float | None:
         value = value.get("default")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float range (10**400)
+        return None
+    return number if math.isfinite(number) else None
+
+
+_INT64 = 1 << 63
+
+
+def tune_safe(value: Any) -> Any:
+    """``value`` with every integer outside the signed 64-bit range made a float, or its
+    decimal text when it is beyond float range too (``10**400``); the rest unchanged."""
+    if isinstance(value, bool) or value is None or isinstance(value, (float, str)):
+        return value
+    if isinstance(value, int):
+        if -_INT64 <= value < _INT64:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
+    if isinstance(value, dict):
+        return {key: tune_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [tune_safe(item) for item in value]
+    return value
 
 
 class TrialRun:
@@ -64,6 +90,7 @@ class TrialRun:
         self._out: deque[dict[str, Any]] = deque()
         self._periodical = 0
         self.end_result: dict[str, Any] | None = None
+        self._ending: tuple[str, str] | None = None
 
     def next_result(self) -> dict[str, Any]:
         """Block until the next result for Tune is ready and return it."""
@@ -73,12 +100,18 @@ class TrialRun:
                 return self._out.popleft()
             if self.end_result is not None:
                 return dict(self.end_result)
+            if self._ending is not None:  # every message before the end was returned
+                return self._end(*self._ending)
             if self.process.finished():
                 return self._end(self._exit_status())
             now = time.monotonic()
             if now >= self._deadline:
                 self.process.kill_tree()
-                return self._end(EARLY_STOPPED, reason="maxTrialDuration")
+                # What the trial reported before it was ended still counts, in order.
+                for taken in self.process.take_all():
+                    self._accept(taken)
+                self._ending = (EARLY_STOPPED, "maxTrialDuration")
+                continue
             wait = min(heartbeat_at, self._deadline) - now
             if now >= heartbeat_at:
                 return {"nni_type": HEARTBEAT, "nni_step": self._periodical}
@@ -110,9 +143,12 @@ class TrialRun:
             "nni_type": message["type"],
             "nni_sequence": message["sequence"],
             "nni_step": self._periodical,
-            "nni_value": value,
+            # What Tune's loggers see: integers beyond 64 bits as floats (or text when even a
+            # float cannot hold them), which TensorBoard's and numpy's code can take.
+            "nni_value": tune_safe(value),
             # Tune flattens dict values in what searchers and schedulers see; the JSON text
-            # keeps the metric exactly as reported for custom tuners and assessors.
+            # keeps the metric exactly as reported for the records, custom tuners and
+            # assessors.
             "nni_value_json": json.dumps(value, allow_nan=True),
         }
         scalar = _wire.scalar_of(value)

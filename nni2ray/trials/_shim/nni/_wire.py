@@ -30,6 +30,10 @@ MESSAGE_TYPES = (PERIODICAL, FINAL)
 #: A single message larger than this is refused (NNI's own limit is about 1 MB).
 MAX_MESSAGE_BYTES = 1_000_000
 
+#: A metric nested deeper than this (lists and dicts) is refused as a protocol error: the
+#: parent must not recurse without bound on what a trial sends.
+MAX_DEPTH = 64
+
 
 def to_json_value(value: Any) -> Any:
     """Return ``value`` as plain JSON data, turning numpy-like scalars into Python numbers.
@@ -85,8 +89,15 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
     Raises:
         ValueError: when the line is not a well-formed metric message.
     """
+    if len(line) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"metric message of {len(line)} bytes is larger than 1 MB")
     text = line.decode("utf-8") if isinstance(line, bytes) else line
-    message = json.loads(text)
+    try:
+        message = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"metric message nested more than {MAX_DEPTH} levels deep") from None
+    if _depth_exceeds(message, MAX_DEPTH + 1):  # the message object itself is one level
+        raise ValueError(f"metric message nested more than {MAX_DEPTH} levels deep")
     if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
         raise ValueError(f"not an nni2ray metric message: {text[:200]!r}")
     if not isinstance(message.get("sequence"), int):
@@ -94,16 +105,33 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
     return message
 
 
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True if ``value`` nests lists/dicts more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (list, dict)))
+    return False
+
+
 def scalar_of(value: Any) -> float | None:
-    """The tuned number of a metric: the value itself, or a dict's ``default``; else None."""
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)):
-        return float(value)
+    """The tuned number of a metric: the value itself, or a dict's ``default``; else None.
+
+    An integer beyond float range (``10**400``) has no tuned number: None.
+    """
     if isinstance(value, dict):
-        default = value.get("default")
-        if isinstance(default, (int, float)):
-            return float(default)
+        value = value.get("default")
+    if isinstance(value, (bool, int, float)):
+        try:
+            return float(value)
+        except OverflowError:
+            return None
     return None
 
 
