@@ -160,6 +160,9 @@ def _print_summary(summary: Any, mode: str) -> None:
         counts[record.status] = counts.get(record.status, 0) + 1
     status = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
     print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status or 'none'})")
+    ignored = sum(len(r.ignored_finals) for r in records)
+    if ignored:
+        print(f"{ignored} repeated final result(s) ignored, as NNI does (ignoredFinals)")
     if summary.best:
         print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
         width = max(len(r.trial_id) for r in summary.best[:5])

@@ -31,6 +31,8 @@ class TrialRecord:
     end_reason: str | None = None
     protocol_errors: list[str] = field(default_factory=list)
     retries: int = 0
+    #: Final results reported after the first one, which NNI (and nni2ray) ignore.
+    ignored_finals: list[Any] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrialRecord:
@@ -62,13 +64,14 @@ class TrialRecord:
             end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
             protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
             retries=data.get("retries") if isinstance(data.get("retries"), int) else 0,
+            ignored_finals=[from_json_safe(v) for v in data.get("ignoredFinals") or []],
         )
 
     @property
     def final(self) -> Any:
-        """The last final result reported (NNI's tuners see every final; the last wins)."""
+        """The first final result reported: NNI ignores later ones (see ignored_finals)."""
         finals = [m["value"] for m in self.metrics if m["type"] == FINAL]
-        return finals[-1] if finals else None
+        return finals[0] if finals else None
 
     @property
     def final_scalar(self) -> float | None:
@@ -94,6 +97,7 @@ class TrialRecord:
             "endReason": self.end_reason,
             "protocolErrors": self.protocol_errors,
             "retries": self.retries,
+            "ignoredFinals": self.ignored_finals,
         }
 
     def to_record_json(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import TrialRecord, append_metric, rank, write_json
+from nni2ray.results import RUNNING, TrialRecord, append_metric, rank, write_json
 from nni2ray.trials import (
     EARLY_STOPPED,
     FAILED,
@@ -22,6 +22,13 @@ from nni2ray.trials import (
     sequence_of,
     trial_parameters,
 )
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text
 
 
 def reported_value(result: dict[str, Any]) -> Any:
@@ -144,7 +151,9 @@ class Recorder(Callback):
     def finish_open(self) -> None:
         """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
         for record in self.records.values():
-            if record.end_time is None:
+            # Only this run's open trials: a kept record of an earlier run (or of NNI)
+            # without an endTime is not rewritten.
+            if record.end_time is None and record.status == RUNNING:
                 status, reason = self._stop_reason()
                 self._close(record, status, reason, {})
 
@@ -166,6 +175,7 @@ class Recorder(Callback):
         record.status, record.end_reason, record.end_time = status, reason, time.time()
         record.exit_code = last.get("nni_exit_code")
         record.protocol_errors = list(last.get("nni_protocol_errors") or [])
+        record.ignored_finals = [_loads(t) for t in last.get("nni_ignored_finals") or []]
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
         self.print_progress()
 

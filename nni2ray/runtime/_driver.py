@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -120,7 +121,7 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
 def _run(
     experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
 ) -> RunSummary:
-    output, prior, lock = _prepare(plan, options)
+    output, prior, lock = _prepare(experiment, plan, options)
     try:
         return _run_locked(experiment, plan, options, guard, output, prior)
     finally:
@@ -135,7 +136,7 @@ def _run_locked(
     output: Path,
     prior: Prior,
 ) -> RunSummary:
-    _write_starting(experiment, output, prior)
+    _write_starting(experiment, plan, output, prior)
     guard.on_abort(lambda: end_leftover_trials(output, grace_s=0.0))
     if guard.signum is not None:
         return _finish_stopped(plan, output, prior, guard.signum)
@@ -185,7 +186,7 @@ def _kill_local_ray() -> None:
         node.kill_all_processes(check_alive=False, allow_graceful=False)
 
 
-def _write_starting(experiment: Experiment, output: Path, prior: Prior) -> None:
+def _write_starting(experiment: Experiment, plan: TunePlan, output: Path, prior: Prior) -> None:
     """Make the folder a run folder at once: stopped before its first trial, it is still a
     folder ``--resume`` accepts."""
     prior.experiment_id = prior.experiment_id or new_experiment_id()
@@ -193,6 +194,7 @@ def _write_starting(experiment: Experiment, output: Path, prior: Prior) -> None:
     meta.update(
         experimentId=prior.experiment_id,
         config=str(experiment.config_file),
+        experimentName=plan.name,
         startTime=meta.get("startTime", time.time()),
         status="STARTING",
     )
@@ -231,7 +233,9 @@ def _environment(updates: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior, FolderLock]:
+def _prepare(
+    experiment: Experiment, plan: TunePlan, options: RunOptions
+) -> tuple[Path, Prior, FolderLock]:
     """The output folder, locked, and what earlier runs (or NNI) left in it; before Ray
     starts."""
     if options.resume:
@@ -243,6 +247,7 @@ def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior, FolderLo
         probe_output(output)
         lock = _lock(output, options)  # before anything in the folder is touched
         try:
+            _check_same_experiment(output, experiment, plan)
             # A driver killed with SIGKILL leaves its trials' processes running: end them
             # before their folders are read and moved.
             end_leftover_trials(output)
@@ -274,6 +279,27 @@ def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior, FolderLo
         + (f"; {len(prior.replay)} unfinished will run again" if prior.replay else ""),
     )
     return output, prior, lock
+
+
+def _check_same_experiment(output: Path, experiment: Experiment, plan: TunePlan) -> None:
+    """Refuse to resume a folder another experiment wrote: its trials would be mixed in."""
+    try:
+        meta = json.loads((output / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return  # load_prior says what is wrong with the file
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), str):
+        return
+    if Path(meta["config"]) == experiment.config_file:
+        return
+    name = meta.get("experimentName")
+    if name is None or name != plan.name:
+        raise OutputError(
+            f"this folder holds a run of another experiment ({meta['config']}"
+            + (f", {name!r}" if name is not None else "")
+            + ")",
+            file=output,
+            hint="pass that experiment's folder, or choose another --output without --resume",
+        )
 
 
 def _lock(output: Path, options: RunOptions) -> FolderLock:

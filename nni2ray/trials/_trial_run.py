@@ -91,6 +91,8 @@ class TrialRun:
         self._periodical = 0
         self.end_result: dict[str, Any] | None = None
         self._ending: tuple[str, str] | None = None
+        self._final_seen = False
+        self.ignored_finals: list[str] = []
 
     def next_result(self) -> dict[str, Any]:
         """Block until the next result for Tune is ready and return it."""
@@ -128,7 +130,12 @@ class TrialRun:
             self._periodical += 1
             self._flush_final()
             self._out.append(self._metric_result(message))
+        elif self._final_seen:
+            # NNI keeps a trial's first final result; later ones are kept aside and
+            # reported as ignored, never given to the tuner.
+            self.ignored_finals.append(json.dumps(message.get("value"), allow_nan=True))
         else:
+            self._final_seen = True
             self._flush_final()
             self._pending_final = self._metric_result(message)
 
@@ -167,5 +174,7 @@ class TrialRun:
             result["nni_end_reason"] = reason
         if self.process.protocol_errors:
             result["nni_protocol_errors"] = list(self.process.protocol_errors)
+        if self.ignored_finals:
+            result["nni_ignored_finals"] = list(self.ignored_finals)
         self.end_result = result
         return dict(result)

@@ -122,3 +122,19 @@ def test_hostile_lines_are_protocol_errors_of_the_trial(tmp_path: Path) -> None:
     # What Tune's loggers get: no integer beyond 64 bits.
     assert [r["nni_value"] for r in results[:2]] == [float(2**64), str(10**400)]
     assert "default" not in results[1]  # beyond float range: no tuned number
+
+
+def test_the_first_final_result_counts(tmp_path: Path) -> None:
+    run = _run(
+        tmp_path,
+        """
+        import nni
+        nni.get_next_parameter()
+        nni.report_final_result(0.1)
+        nni.report_final_result({"default": 0.7})
+        nni.report_final_result(0.9)
+        """,
+    )
+    results = _results(run)
+    assert [(r["nni_type"], r.get("default")) for r in results] == [("FINAL", 0.1)]
+    assert results[-1]["nni_ignored_finals"] == ['{"default": 0.7}', "0.9"]

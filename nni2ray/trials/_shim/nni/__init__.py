@@ -18,6 +18,7 @@ from .trial import (
     report_final_result,
     report_intermediate_result,
 )
+from .utils import ClassArgsValidator
 
 __version__ = "3.0+nni2ray"  # the NNI API level it mirrors, marked as a stand-in
 
@@ -36,6 +37,7 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
     _fallback.install()
 
 __all__ = [
+    "ClassArgsValidator",
     "NoMoreTrialError",
     "dump",
     "get_current_parameter",
