@@ -10,14 +10,17 @@ Exit codes (also in the README):
 130   interrupted with Ctrl-C (SIGINT); ``run`` ended every trial and wrote its records
 143   the same for SIGTERM (``kill``, ``timeout``, Slurm, systemd)
 129   the same for SIGHUP (the terminal was closed)
+141   the reader of the output went away (``nni2ray check --json | head``)
 ====  =====================================================================================
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
@@ -35,7 +38,23 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks for nni2ray errors too"
     )
+    # `--debug` is accepted after the command too (`nni2ray run X --debug`); SUPPRESS keeps
+    # a subcommand that was not given it from overriding the top-level flag.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks for nni2ray errors too",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    original = subparsers.add_parser
+
+    def add_parser(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("parents", []).append(common)
+        return original(*args, **kwargs)
+
+    subparsers.add_parser = add_parser  # type: ignore[method-assign]
     for name in _COMMANDS:
         module = __import__(f"nni2ray.cli._{name}", fromlist=["add_parser"])
         module.add_parser(subparsers)
@@ -45,6 +64,15 @@ def _build_parser() -> argparse.ArgumentParser:
 def print_error(exc: Nni2RayError) -> None:
     for problem in exc.problems:
         print(f"nni2ray: error: {problem}", file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.signals = guard
         handler: Callable[[argparse.Namespace], int] = args.handler
         try:
-            return handler(args)
+            code = handler(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return code
         except Nni2RayError as exc:
             if args.debug:
                 raise
@@ -67,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     except RunInterrupted as exc:
         return exit_code(exc.signum)
+    except BrokenPipeError:
+        # The reader went away (`nni2ray check --json | head`): no traceback, and no second
+        # error when Python flushes stdout at exit.
+        _silence_stdout()
+        return 128 + 13  # as if ended by SIGPIPE
     finally:
         if installed:
             guard.restore()

@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="RAY_ADDRESS",
         help="run on an existing Ray cluster (e.g. auto or host:6379)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
+    parser.add_argument("--seed", type=_integer, metavar="N", help="seed the searcher")
     start = parser.add_mutually_exclusive_group()
     start.add_argument(
         "--resume",
@@ -70,22 +70,36 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=_cmd_run)
 
 
+def _number(text: str, kind: type[int] | type[float], what: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, inf
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})")
+    return value
+
+
+def _integer(text: str) -> int:
+    return int(_number(text, int, "an integer"))
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "a positive integer"))
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "an integer, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float, "a number, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value

@@ -19,14 +19,18 @@ def default_output(name: str) -> Path:
     return RESULTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def prepare_output(path: Path) -> Path:
-    """Create the output folder (or accept an empty one) and prove it is writable."""
+def prepare_output(path: Path, *, resumable: bool = True) -> Path:
+    """Create the output folder (or accept an empty one) and prove it is writable.
+
+    ``resumable``: the command has ``--resume`` to suggest for a non-empty folder.
+    """
     path = path.expanduser().resolve()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise OutputError(
             "output folder already exists and is not empty",
             file=path,
-            hint="choose a new --output folder, or add --resume to continue the run in it",
+            hint="choose a new --output folder"
+            + (", or add --resume to continue the run in it" if resumable else ""),
         )
     return probe_output(path)
 
