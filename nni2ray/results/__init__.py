@@ -34,6 +34,7 @@ from nni2ray.results._records import (
     write_exports,
     write_json,
 )
+from nni2ray.results._supervisor import Supervisor, start_supervisor
 
 __all__ = [
     "ABANDONED",
@@ -44,6 +45,7 @@ __all__ = [
     "RUNNING",
     "RUN_STOPPED",
     "SAFE_ID",
+    "Supervisor",
     "NniHistory",
     "NniTrial",
     "Prior",
@@ -60,6 +62,7 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
+    "start_supervisor",
     "redact",
     "to_record",
     "write_exports",

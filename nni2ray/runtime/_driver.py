@@ -28,6 +28,7 @@ from nni2ray.results import (
     prepare_output,
     probe_output,
     rank,
+    start_supervisor,
     write_exports,
     write_json,
 )
@@ -123,7 +124,12 @@ def _run(
 ) -> RunSummary:
     output, prior, lock = _prepare(experiment, plan, options)
     try:
-        return _run_locked(experiment, plan, options, guard, output, prior)
+        # Outlives this process: if the driver dies, it ends every trial of the run.
+        supervisor = start_supervisor(output)
+        try:
+            return _run_locked(experiment, plan, options, guard, output, prior)
+        finally:
+            supervisor.release()
     finally:
         lock.release()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials._leftovers import end_processes, record_session
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand
 
@@ -68,6 +69,8 @@ class TrialProcess:
             stderr.close()
         self.warm = warm is not None
         self.pid = self._popen.pid
+        self._trial_dir = spec.log_dir
+        record_session(spec.log_dir, self.pid)  # the trial leads its own session
         self.started_at = time.time()
         self._messages: deque[dict[str, Any]] = deque()
         self.protocol_errors: list[str] = []
@@ -200,6 +203,9 @@ class TrialProcess:
     def kill_tree(self, grace: float = KILL_GRACE_S) -> None:
         """End the trial's whole process group: SIGTERM, then SIGKILL after ``grace``."""
         pgid = self._popen.pid  # the session leader's pid is the group id
+        # Everything the trial started, also outside its group: setsid daemons (by their
+        # NNI_SYS_DIR), double forks and forked children (by the session), descendants.
+        end_processes(str(self._trial_dir) + os.sep, {pgid}, grace)
         if _signal_group(pgid, signal.SIGTERM) or _signal_pid(pgid, signal.SIGTERM):
             deadline = time.monotonic() + grace
             while time.monotonic() < deadline and _group_alive(pgid):

@@ -138,3 +138,54 @@ def test_the_first_final_result_counts(tmp_path: Path) -> None:
     results = _results(run)
     assert [(r["nni_type"], r.get("default")) for r in results] == [("FINAL", 0.1)]
     assert results[-1]["nni_ignored_finals"] == ['{"default": 0.7}', "0.9"]
+
+
+ESCAPES = """
+    import os, subprocess, sys, time
+    import nni
+    nni.get_next_parameter()
+    token = sys.argv[1]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)", token]
+    subprocess.Popen(sleeper)                           # a child in the trial's session
+    subprocess.Popen(sleeper, start_new_session=True)   # a setsid daemon
+    if os.fork() == 0:                                  # a double fork
+        if os.fork() == 0:
+            os.execv(sys.executable, sleeper)
+        os._exit(0)
+    time.sleep(1)
+    nni.report_final_result(1)
+"""
+
+
+def _with_token(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if token.encode() in cmdline.split(b"\0") and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def test_ending_a_trial_ends_its_daemons_and_double_forks(tmp_path: Path) -> None:
+    import uuid
+
+    token = f"escape-{uuid.uuid4().hex}"
+    (tmp_path / "trial.py").write_text(textwrap.dedent(ESCAPES))
+    record = {"parameter_id": 0, "parameter_source": "algorithm", "parameters": {}}
+    (tmp_path / "parameter.cfg").write_text(json.dumps(record))
+    env = dict(os.environ, PYTHONPATH=str(SHIM_DIR), NNI_PLATFORM="local")
+    env.update(NNI2RAY_PARAMETER_FILE=str(tmp_path / "parameter.cfg"))
+    env["NNI_SYS_DIR"] = str(tmp_path / "trials" / "t1")
+    spec = LaunchSpec(
+        f"{sys.executable} trial.py {token}", tmp_path, env, tmp_path / "trials" / "t1"
+    )
+    run = TrialRun(spec, max_duration_s=None, heartbeat_s=30)
+    results = _results(run)
+    assert results[-1]["nni_status"] == "SUCCEEDED"
+    assert len(_with_token(token)) == 3  # the trial exited; what it started did not
+    run.stop()  # what the trainable does when a trial ends
+    assert _with_token(token) == []

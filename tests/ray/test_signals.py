@@ -78,6 +78,11 @@ def trial_processes(output: Path) -> list[int]:
     return found
 
 
+def _two_trials_running(output: Path) -> bool:
+    sessions = list(output.glob("trials/*/session"))
+    return len(sessions) >= 2 and len(trial_processes(output)) >= 4
+
+
 def _start(tmp_path: Path, marker: str, *extra: str) -> subprocess.Popen[str]:
     exp = tmp_path / "exp"
     exp.mkdir(exist_ok=True)
@@ -138,7 +143,7 @@ def test_signal_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, phase
         if phase == "starting":  # the folder exists, Ray is being started
             _wait_for(lambda: _status(output) == "STARTING", 60, "the run folder")
         else:
-            _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+            _wait_for(lambda: _two_trials_running(output), 120, "two trials and children")
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=90)
     finally:
@@ -171,7 +176,7 @@ def test_second_signal_aborts_at_once_without_traceback(tmp_path: Path) -> None:
     output = tmp_path / "out"
     proc = _start(tmp_path, marker)
     try:
-        _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+        _wait_for(lambda: _two_trials_running(output), 120, "two trials and children")
         proc.send_signal(signal.SIGINT)
         time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
@@ -193,7 +198,7 @@ def test_a_second_run_on_a_live_folder_is_refused(tmp_path: Path) -> None:
     output = tmp_path / "out"
     first = _start(tmp_path, marker)
     try:
-        _wait_for(lambda: len(trial_processes(output)) >= 4, 120, "two trials and children")
+        _wait_for(lambda: _two_trials_running(output), 120, "two trials and children")
         time.sleep(1)
         before = set(trial_processes(output))
         second = _start(tmp_path, marker, "--resume")
@@ -212,3 +217,69 @@ def test_a_second_run_on_a_live_folder_is_refused(tmp_path: Path) -> None:
             first.kill()
     assert first.returncode == 130
     _assert_nothing_left(marker)
+
+
+ESCAPING_TRIAL = textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    import nni
+
+    nni.get_next_parameter()
+    token = os.environ["ESCAPE_TOKEN"]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)", token]
+    subprocess.Popen(sleeper)                           # a child in the trial's session
+    subprocess.Popen(sleeper, start_new_session=True)   # a setsid daemon
+    if os.fork() == 0:                                  # a double fork
+        if os.fork() == 0:
+            os.execv(sys.executable, sleeper)
+        os._exit(0)
+    for step in range(600):
+        nni.report_intermediate_result(step)
+        time.sleep(0.5)
+    """
+)
+
+
+def _with_token(token: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1][0]
+        except (OSError, IndexError):
+            continue
+        if token.encode() in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
+    token = f"escape-{uuid.uuid4().hex}"
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(ESCAPING_TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["ESCAPE_TOKEN"] = token
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
+        + ["--scheduler", "none", "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        _wait_for(lambda: len(_with_token(token)) >= 6, 120, "two trials and their escapes")
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 20
+    while _with_token(token) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    left = _with_token(token)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], f"{len(left)} trial process(es) outlived the driver"
+    assert time.monotonic() < deadline
