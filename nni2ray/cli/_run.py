@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="RAY_ADDRESS",
         help="run on an existing Ray cluster (e.g. auto or host:6379)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
+    parser.add_argument("--seed", type=_integer, metavar="N", help="seed the searcher")
     start = parser.add_mutually_exclusive_group()
     start.add_argument(
         "--resume",
@@ -87,22 +87,36 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=_cmd_run)
 
 
+def _number(text: str, kind: type[int] | type[float], what: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, inf
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})")
+    return value
+
+
+def _integer(text: str) -> int:
+    return int(_number(text, int, "an integer"))
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "a positive integer"))
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "an integer, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float, "a number, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
@@ -122,6 +136,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.path, config_name=args.config)
     plan = _plan(experiment, args, python, max_duration)
     summary = _run(experiment, plan, args, args.output, python=python)
+    if summary.signum is not None:  # SIGTERM/SIGHUP/SIGINT: 143/129/130
+        from nni2ray.runtime import exit_code
+
+        return exit_code(summary.signum)
     if summary.interrupted:
         return 130
     _explain_failures(summary)
@@ -191,6 +209,7 @@ def _run(
             max_retries=args.max_retries,
             python=python,
             stop_event=stop,
+            signals=getattr(args, "signals", None),
         ),
     )
     _print_summary(summary, plan.mode)
@@ -302,6 +321,9 @@ def _print_summary(summary: Any, mode: str) -> None:
 
     records = summary.records
     print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status_counts(records)})")
+    ignored = sum(len(r.ignored_finals) for r in records)
+    if ignored:
+        print(f"{ignored} repeated final result(s) ignored, as NNI does (ignoredFinals)")
     if summary.best:
         print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
         width = max(len(r.trial_id) for r in summary.best[:5])

@@ -3,5 +3,13 @@
 from __future__ import annotations
 
 from nni2ray.runtime._driver import RunOptions, RunSummary, run_experiment
+from nni2ray.runtime._signals import RunInterrupted, SignalGuard, exit_code
 
-__all__ = ["RunOptions", "RunSummary", "run_experiment"]
+__all__ = [
+    "RunInterrupted",
+    "RunOptions",
+    "RunSummary",
+    "SignalGuard",
+    "exit_code",
+    "run_experiment",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import Counter
@@ -11,7 +12,7 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import TrialRecord, append_metric, inside_output, rank, write_json
+from nni2ray.results import RUNNING, TrialRecord, append_metric, inside_output, rank, write_json
 from nni2ray.trials import (
     MetricType,
     ResultKey,
@@ -21,6 +22,25 @@ from nni2ray.trials import (
     sequence_of,
     trial_parameters,
 )
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text
+
+
+def reported_value(result: dict[str, Any]) -> Any:
+    """The metric exactly as the trial reported it (``nni_value`` is made safe for Tune's
+    loggers; the JSON text is not)."""
+    text = result.get("nni_value_json")
+    if isinstance(text, str):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+    return result.get("nni_value")
 
 
 class RunStopper(Stopper):
@@ -119,7 +139,7 @@ class Recorder(Callback):
         row = {
             "type": kind,
             "sequence": result.get(ResultKey.SEQUENCE),
-            "value": result.get(ResultKey.VALUE),
+            "value": reported_value(result),
             "time": time.time(),
         }
         record.metrics.append(row)
@@ -139,7 +159,9 @@ class Recorder(Callback):
     def finish_open(self) -> None:
         """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
         for record in self.records.values():
-            if record.end_time is None:
+            # Only this run's open trials: a kept record of an earlier run (or of NNI)
+            # without an endTime is not rewritten.
+            if record.end_time is None and record.status == RUNNING:
                 status, reason = self._stop_reason()
                 self._close(record, status, reason, {})
 
@@ -161,6 +183,7 @@ class Recorder(Callback):
         record.status, record.end_reason, record.end_time = status, reason, time.time()
         record.exit_code = last.get(ResultKey.EXIT_CODE)
         record.protocol_errors = list(last.get(ResultKey.PROTOCOL_ERRORS) or [])
+        record.ignored_finals = [_loads(t) for t in last.get(ResultKey.IGNORED_FINALS) or []]
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
         self.print_progress()
 
