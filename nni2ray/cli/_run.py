@@ -147,22 +147,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(summary: Any, mode: str) -> None:
-    import json
+    from nni2ray.view import summary_lines
 
-    records = summary.records
-    counts: dict[str, int] = {}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
-    status = ", ".join(f"{n} {s.lower().replace('_', '-')}" for s, n in sorted(counts.items()))
-    print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status or 'none'})")
-    if summary.best:
-        print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
-        width = max(len(r.trial_id) for r in summary.best[:5])
-        for record in summary.best[:5]:
-            params = json.dumps(record.parameters, sort_keys=True)
-            print(f"  {record.trial_id:<{width}}  {record.final_scalar:<12.6g} {params}")
-        best = summary.best[0]
-        print(f"Best parameters: {json.dumps(best.parameters, sort_keys=True)}")
-    else:
-        print("No trial reported a final result.")
-    print(f"Results: {summary.output}")
+    lines = summary_lines(summary.records, summary.best, mode, summary.elapsed_s, summary.output)
+    print("\n" + "\n".join(lines))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nni2ray.errors import ConfigError
 from nni2ray.experiment._assemble import build_experiment
+from nni2ray.experiment._durations import DurationError, parse_duration
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
@@ -15,7 +16,7 @@ from nni2ray.experiment._read import read_yaml
 from nni2ray.experiment._schema import check_shapes
 from nni2ray.experiment.model import Experiment
 
-__all__ = ["load_experiment"]
+__all__ = ["DurationError", "load_experiment", "parse_duration"]
 
 
 def load_experiment(path: Path | str, config_name: str | None = None) -> Experiment:
