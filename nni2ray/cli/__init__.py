@@ -21,7 +21,7 @@ from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
 
 # Each command module exposes ``add_parser(subparsers) -> None`` and sets ``handler``.
-_COMMANDS = ("check", "run", "convert", "import", "list", "show")
+_COMMANDS = ("check", "run", "convert", "import", "list", "show", "view")
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,9 @@ view (``nni2ray view``) and TensorBoard files, all read from the run folder."""
 from __future__ import annotations
 
 from nni2ray.view._data import flatten_parameters, page_data
+from nni2ray.view._page import plotly_js_path, report_page, write_report
 from nni2ray.view._run import RunInfo, find_runs, last_line, load_run, read_trial, tail
+from nni2ray.view._server import make_server, serve
 from nni2ray.view._summary import (
     failed_trials,
     list_entry,
@@ -24,11 +26,16 @@ __all__ = [
     "list_entry",
     "list_lines",
     "load_run",
+    "make_server",
     "page_data",
+    "plotly_js_path",
+    "report_page",
+    "serve",
     "read_trial",
     "show_json",
     "show_lines",
     "status_counts",
     "summary_lines",
     "tail",
+    "write_report",
 ]

@@ -58,7 +58,7 @@ def trial_data(info: RunInfo, record: TrialRecord) -> dict[str, Any]:
     end = record.end_time if record.end_time is not None else info.read_at
     curve = [finite_scalar(m["value"]) for m in record.metrics if m["type"] != "FINAL"]
     return dict(
-        record.to_json(),
+        record.to_record_json(),
         params=flatten_parameters(record.parameters),
         metricColumns=metric_columns(record.final, info.metric),
         finalScalar=record.final_scalar,
