@@ -143,6 +143,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         ),
     )
     _print_summary(summary, plan.mode)
+    from nni2ray.view import tensorboard_for
+
+    print(tensorboard_for(summary.output))
     return 130 if summary.interrupted else 0
 
 

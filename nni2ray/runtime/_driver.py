@@ -43,8 +43,8 @@ _TUNE_ENV = {
     # nni2ray resumes from its own per-trial records, not from Tune's experiment snapshot,
     # whose cost grows with the number of trials: take it once a minute, not every ~10 s.
     "TUNE_GLOBAL_CHECKPOINT_S": "60",
-    # Tune's CSV/JSON/TensorBoard loggers come from runtime._loggers instead: without
-    # heartbeats, and without importing tensorboardX (and so torch) before the first trial.
+    # Tune's CSV/JSON loggers come from runtime._loggers instead, without heartbeats; its
+    # TensorBoardX logger is left out (nni2ray writes honest TensorBoard files itself).
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 

@@ -16,8 +16,10 @@ from nni2ray.view._summary import (
     status_counts,
     summary_lines,
 )
+from nni2ray.view._tensorboard import TENSORBOARD_DIR, tensorboard_for, write_tensorboard
 
 __all__ = [
+    "TENSORBOARD_DIR",
     "RunInfo",
     "failed_trials",
     "find_runs",
@@ -37,5 +39,7 @@ __all__ = [
     "status_counts",
     "summary_lines",
     "tail",
+    "tensorboard_for",
     "write_report",
+    "write_tensorboard",
 ]

@@ -81,4 +81,3 @@ def write_report(info: RunInfo, path: Path) -> Path:
             hint="choose a writable path for --html",
         ) from None
     return path
-

@@ -285,3 +285,39 @@ def test_every_view_draws_in_headless_chromium(watched: Watched, tmp_path: Path)
     assert main(["view", str(watched.output), "--html", str(report)]) == 0
     dom = chromium(report.as_uri() + "#parallel", "--dump-dom")  # offline: file://, no server
     assert 'data-rendered="parallel"' in dom and 'class="main-svg"' in dom
+
+
+def test_tensorboard_tells_what_each_trial_received(watched: Watched) -> None:
+    pytest.importorskip("tensorboard", reason="the tensorboard package is not installed")
+    from tests.unit.test_view_tensorboard import INTERNAL, read_tensorboard
+
+    logdir = watched.output / "tensorboard"
+    assert f"TensorBoard: tensorboard --logdir {logdir}" in watched.run_stdout
+    trials = read_tensorboard(logdir)
+    exported = {e["trialJobId"]: e for e in _export(watched.output)}
+    assert set(trials) == set(exported)
+    ends = {"SUCCEEDED": "STATUS_SUCCESS", "FAILED": "STATUS_FAILURE"}
+    for trial_id, trial in trials.items():
+        row = exported[trial_id]
+        opt = row["parameter"]["optimizer"]
+        branch = {f"optimizer/{k}": v for k, v in opt.items() if k != "_name"}
+        assert trial["hparams"] == pytest.approx(
+            {
+                "optimizer": opt["_name"],
+                **branch,
+                "x": row["parameter"]["x"],
+                "status": row["status"],
+            }
+        )
+        assert trial["status"] == ends[row["status"]]
+        assert not set(trial["hparams"]) & set(INTERNAL)
+        if row["status"] == "SUCCEEDED":
+            curve = [v["default"] for v in row["intermediate"][:-1]]
+            steps = trial["scalars"]["intermediate/default"]
+            assert [s for s, _ in steps] == [1, 2, 3, 4]
+            assert [v for _, v in steps] == pytest.approx(curve)
+            assert trial["scalars"]["default"] == [(4, pytest.approx(row["value"]["default"]))]
+            assert trial["scalars"]["loss"] == [(4, pytest.approx(row["value"]["loss"]))]
+        else:
+            assert trial["scalars"] == {}
+    assert not list((watched.output / "tune").glob("*/events.out.tfevents.*"))
