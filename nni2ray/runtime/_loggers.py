@@ -22,35 +22,57 @@ class TuneResultLoggers(Callback):
     """Tune's CSV and JSON loggers, fed every result but heartbeats."""
 
     def __init__(self) -> None:
-        self._loggers: list[Callback] = [CSVLoggerCallback(), JsonLoggerCallback()]
+        self._loggers: list[Callback] = [
+            CSVLoggerCallback(),  # type: ignore[no-untyped-call]
+            JsonLoggerCallback(),  # type: ignore[no-untyped-call]
+        ]
 
-    def setup(self, **info: Any) -> None:
-        for callback in self._loggers:
-            callback.setup(**info)
-
-    def _forward(self, name: str, info: dict[str, Any]) -> None:
+    def _forward(self, name: str, **info: Any) -> None:
         for callback in self._loggers:
             getattr(callback, name)(**info)
 
-    def on_trial_result(self, **info: Any) -> None:
-        if info["result"].get("nni_type") != HEARTBEAT:
-            self._forward("on_trial_result", info)
+    def setup(
+        self,
+        stop: Any = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
+        self._forward(
+            "setup",
+            stop=stop,
+            num_samples=num_samples,
+            total_num_samples=total_num_samples,
+            **info,
+        )
 
-    def on_trial_start(self, **info: Any) -> None:
-        self._forward("on_trial_start", info)
+    def on_trial_result(
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[Any, Any], **info: Any
+    ) -> None:
+        if result.get("nni_type") != HEARTBEAT:
+            self._forward(
+                "on_trial_result",
+                iteration=iteration,
+                trials=trials,
+                trial=trial,
+                result=result,
+                **info,
+            )
 
-    def on_trial_restore(self, **info: Any) -> None:
-        self._forward("on_trial_restore", info)
+    def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._forward("on_trial_start", iteration=iteration, trials=trials, trial=trial, **info)
 
-    def on_trial_save(self, **info: Any) -> None:
-        self._forward("on_trial_save", info)
+    def on_trial_restore(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._forward("on_trial_restore", iteration=iteration, trials=trials, trial=trial, **info)
 
-    def on_trial_complete(self, **info: Any) -> None:
-        self._forward("on_trial_complete", info)
+    def on_trial_save(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._forward("on_trial_save", iteration=iteration, trials=trials, trial=trial, **info)
 
-    def on_trial_error(self, **info: Any) -> None:
-        self._forward("on_trial_error", info)
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._forward("on_trial_complete", iteration=iteration, trials=trials, trial=trial, **info)
 
-    def on_experiment_end(self, **info: Any) -> None:
-        for callback in self._loggers:
-            callback.on_experiment_end(**info)
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        self._forward("on_trial_error", iteration=iteration, trials=trials, trial=trial, **info)
+
+    def on_experiment_end(self, trials: list[Any], **info: Any) -> None:
+        self._forward("on_experiment_end", trials=trials, **info)

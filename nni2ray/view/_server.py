@@ -77,9 +77,9 @@ def _handler(folder: Path, page: bytes, plotly_js: bytes) -> Callable[..., Any]:
 def serve(folder: Path, host: str = "127.0.0.1", port: int = 8080) -> None:
     """Serve until Ctrl-C."""
     server = make_server(folder, host, port)
-    bound_host, bound_port = server.server_address[:2]
+    bound_port = server.server_address[1]
     print(
-        f"nni2ray view: {folder} at http://{bound_host}:{bound_port}/ (Ctrl-C to stop)",
+        f"nni2ray view: {folder} at http://{host}:{bound_port}/ (Ctrl-C to stop)",
         flush=True,
     )
     try:

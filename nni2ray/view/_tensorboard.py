@@ -38,9 +38,15 @@ def tensorboard_available() -> bool:
 
 def _protos() -> Any:
     try:
-        from tensorboard.compat.proto import event_pb2, summary_pb2
-        from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.compat.proto import event_pb2, summary_pb2  # type: ignore[import-untyped]
+        from tensorboard.plugins.hparams import (  # type: ignore[import-untyped]
+            api_pb2,
+            metadata,
+            plugin_data_pb2,
+        )
+        from tensorboard.summary.writer.event_file_writer import (  # type: ignore[import-untyped]
+            EventFileWriter,
+        )
     except ImportError:
         raise MissingDependencyError(
             "TensorBoard files need the tensorboard package, which is not installed",

@@ -21,7 +21,7 @@ SINGLE = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir() and p.name !
 def test_public_api() -> None:
     import nni2ray.experiment as module
 
-    assert public_names == ["load_experiment"]
+    assert public_names == ["DurationError", "load_experiment", "parse_duration"]
     assert all(hasattr(module, name) for name in public_names)
 
 
