@@ -92,6 +92,9 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.monotonic()
     from nni2ray.errors import ConfigError, Nni2RayError
     from nni2ray.experiment import load_experiment
     from nni2ray.experiment._durations import parse_duration
@@ -127,8 +130,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the warnings above)",
             hint="run without --strict to accept them",
         )
-    from nni2ray.runtime import RunOptions, run_experiment
+    from nni2ray.runtime import RunOptions, plan_line, run_experiment
 
+    if not args.quiet:
+        where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
+        print(f"{plan_line(plan, args.scheduler)}; {where}", flush=True)
     summary = run_experiment(
         experiment,
         plan,
@@ -140,6 +146,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             from_nni=args.from_nni,
             max_retries=args.max_retries,
+            started=started,
         ),
     )
     _print_summary(summary, plan.mode)

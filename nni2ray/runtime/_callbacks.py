@@ -10,10 +10,12 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import TrialRecord, append_metric, rank, write_json
+from nni2ray.results import TrialRecord, append_metric, write_json
+from nni2ray.runtime._progress import Progress
 from nni2ray.trials import (
     EARLY_STOPPED,
     FAILED,
+    FINAL,
     HEARTBEAT,
     USER_CANCELED,
     TrialContext,
@@ -43,7 +45,7 @@ class RunStopper(Stopper):
 
 class Recorder(Callback):
     """Writes ``trials/<id>/metrics.jsonl`` as results arrive and ``trial.json`` at the end,
-    and prints a progress line whenever a trial ends (and every ``every_s`` seconds)."""
+    and keeps the run's status line (``runtime._progress``) up to date."""
 
     def __init__(
         self,
@@ -53,24 +55,19 @@ class Recorder(Callback):
         *,
         quiet: bool = False,
         stream: TextIO | None = None,
-        every_s: float = 10.0,
+        progress: Progress | None = None,
     ) -> None:
         self.records: dict[str, TrialRecord] = {}
         self._context = context
         self._stopper = stopper
-        self._mode = mode
-        self._quiet = quiet
-        self._stream = stream  # None: sys.stdout at print time
-        self._every_s = every_s
-        self._start = time.monotonic()
-        self._last_print = self._start
+        self._progress = progress or Progress(stream, quiet=quiet, mode=mode)
 
     def _trial_dir(self, trial_id: str) -> Path:
         path = Path(self._context.output_dir) / "trials" / trial_id
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         trial_dir = self._trial_dir(trial.trial_id)
         config = dict(trial.config)
         params = trial_parameters(self._context, config, trial_dir)
@@ -80,7 +77,7 @@ class Recorder(Callback):
             record.retries = earlier.retries
         self.records[trial.trial_id] = record
 
-    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_recover(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         """The trial's worker died (or the trial errored) and Tune starts it again: end
         what the lost attempt left running, keep its metrics aside, count the retry."""
         trial_dir = self._trial_dir(trial.trial_id)
@@ -102,7 +99,7 @@ class Recorder(Callback):
         )
 
     def on_trial_result(
-        self, iteration: int, trials: list, trial: Any, result: dict[str, Any], **info: Any
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
         kind = result.get("nni_type")
         record = self.records.get(trial.trial_id)
@@ -116,15 +113,18 @@ class Recorder(Callback):
         }
         record.metrics.append(row)
         append_metric(self._trial_dir(trial.trial_id), row)
+        if kind != FINAL:
+            self._progress.report(trial.trial_id, len(record.intermediate), row["value"])
+        self._progress.status(list(self.records.values()), event=False)
 
-    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
         if "nni_status" in last:
             self._finish(trial, last["nni_status"], last.get("nni_end_reason"), last)
         else:
             self._finish(trial, *self._stop_reason(), last)
 
-    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         reason = str(getattr(trial, "error_file", None) or "trial actor failed")
         self._finish(trial, FAILED, reason, trial.last_result or {})
 
@@ -154,41 +154,7 @@ class Recorder(Callback):
         record.exit_code = last.get("nni_exit_code")
         record.protocol_errors = list(last.get("nni_protocol_errors") or [])
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
-        self.print_progress()
+        self._progress.status(list(self.records.values()), event=True)
 
-    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
-        if time.monotonic() - self._last_print >= self._every_s:
-            self.print_progress()
-
-    def print_progress(self) -> None:
-        self._last_print = time.monotonic()
-        if self._quiet:
-            return
-        stream = self._stream or sys.stdout
-        stream.write(
-            progress_line(list(self.records.values()), self._mode, time.monotonic() - self._start)
-            + "\n"
-        )
-        stream.flush()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Tune pickles its callbacks with the experiment state; a terminal stream is not
-        # picklable and means nothing after a restore.
-        return dict(self.__dict__, _stream=None)
-
-
-def progress_line(records: list[TrialRecord], mode: str, elapsed: float) -> str:
-    """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..)``."""
-    counts = {"SUCCEEDED": 0, "RUNNING": 0, "FAILED": 0, "EARLY_STOPPED": 0, "USER_CANCELED": 0}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
-    text = (
-        f"[{elapsed:5.0f}s] {counts['SUCCEEDED']} done, {counts['RUNNING']} running, "
-        f"{counts['FAILED']} failed, {counts['EARLY_STOPPED']} early-stopped"
-    )
-    if counts["USER_CANCELED"]:
-        text += f", {counts['USER_CANCELED']} cancelled"
-    best = rank(records, mode)
-    if best:
-        text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"
-    return text
+    def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
+        self._progress.status(list(self.records.values()), event=False)

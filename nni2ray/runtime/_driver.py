@@ -74,6 +74,9 @@ class RunOptions:
     from_nni: Path | None = None
     max_retries: int = 1
     warm_start: bool = True
+    #: ``time.monotonic()`` when the command started: progress and the summary's time
+    #: count from it (None: from the call to run_experiment).
+    started: float | None = None
 
 
 @dataclass
@@ -100,6 +103,8 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         HistoryError: the ``--from-nni`` folder cannot be read (nothing is written).
         ResourceError: a trial asks for more than the cluster can ever give.
     """
+    if options.started is None:
+        options = replace(options, started=time.monotonic())
     output, prior = _prepare(plan, options)
     if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
@@ -116,6 +121,7 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         import ray
 
         started_ray = _start_ray(experiment, plan, options)
+        _say(options, ray_up_line(options.started, options.address))
         try:
             _check_resources(experiment, plan)
             return _fit(experiment, plan, options, output, prior)
@@ -179,6 +185,15 @@ def _resume_line(output: Path, prior: Prior) -> str:
     if prior.replay:
         text += f", {len(prior.replay)} interrupted trial(s) run again"
     return text
+
+
+def ray_up_line(started: float | None, address: str | None) -> str:
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 0)  # type: ignore[no-untyped-call]
+    where = f"connected to {address}" if address else "started"
+    elapsed = time.monotonic() - started if started is not None else 0.0
+    return f"nni2ray: Ray {where} ({cpus:g} CPUs) at {elapsed:.1f}s; starting trials"
 
 
 def _say(options: RunOptions, line: str) -> None:
@@ -271,13 +286,18 @@ def _fit(
     from nni2ray.runtime._build import build_scheduler, build_searcher
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._loggers import TuneResultLoggers
+    from nni2ray.runtime._progress import Progress
     from nni2ray.runtime._trainable import NniTrial
     from nni2ray.runtime._user_algorithms import ERROR_FILE, close_algorithms
 
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s)
-    recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
+    total = plan.num_samples + len(prior.records) if plan.num_samples > 0 else None
+    progress = Progress(
+        options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
+    )
+    recorder = Recorder(context, stopper, plan.mode, progress=progress)
     recorder.records.update((r.trial_id, r) for r in prior.records)
     trainable = tune.with_resources(
         tune.with_parameters(NniTrial, context=context),
@@ -317,9 +337,11 @@ def _fit(
         tuneRuns=[*meta.get("tuneRuns", []), prior.tune_name],
     )
     write_json(output / "experiment.json", meta)
-    start = time.monotonic()
     with _sigint_to(stopper):
-        tuner.fit()
+        try:
+            tuner.fit()
+        finally:
+            progress.close()
     recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
@@ -338,7 +360,7 @@ def _fit(
         records,
         rank(records, plan.mode),
         stopper.interrupted,
-        time.monotonic() - start,
+        progress.elapsed(),  # the run's wall time, from the command's start
     )
 
 
