@@ -124,10 +124,13 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         _say(options, ray_up_line(options.started, options.address))
         try:
             _check_resources(experiment, plan)
-            return _fit(experiment, plan, options, output, prior)
+            summary = _fit(experiment, plan, options, output, prior)
         finally:
             if started_ray:
                 ray.shutdown()
+    # The run's wall time: from the command's start, Ray's start and stop included.
+    summary.elapsed_s = time.monotonic() - (options.started or 0.0)
+    return summary
 
 
 @contextlib.contextmanager
@@ -360,7 +363,7 @@ def _fit(
         records,
         rank(records, plan.mode),
         stopper.interrupted,
-        progress.elapsed(),  # the run's wall time, from the command's start
+        progress.elapsed(),
     )
 
 

@@ -321,3 +321,19 @@ def test_tensorboard_tells_what_each_trial_received(watched: Watched) -> None:
         else:
             assert trial["scalars"] == {}
     assert not list((watched.output / "tune").glob("*/events.out.tfevents.*"))
+
+
+def test_run_output_without_a_terminal_is_one_line_per_event(watched: Watched) -> None:
+    lines = watched.run_stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("nni2ray: running "))
+    assert lines[first] == (
+        "nni2ray: running view_demo: Random as random; no early stopping; 5 trials, "
+        "2 at a time, at most 5m00s; starting Ray"
+    )
+    assert lines[first + 1].startswith("nni2ray: Ray started (")
+    status = [line for line in lines if line.startswith("[")]
+    assert len(status) >= 5  # one per trial end (and one per 30 s without any)
+    assert status[-1].endswith("| 0 trials left")
+    assert "\r" not in watched.run_stdout and "\x1b" not in watched.run_stdout
+    summary = r"5 trials in [0-9.]+s \(1 failed, 4 succeeded\)"
+    assert any(re.fullmatch(summary, line) for line in lines)
