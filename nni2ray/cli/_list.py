@@ -27,6 +27,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from nni2ray.view import find_runs, list_entry, list_lines, load_run
 
     runs = [load_run(path) for path in find_runs(args.dir or RESULTS_DIR)]
+    runs.sort(key=lambda info: (info.start_time or 0.0, str(info.folder)))  # oldest first
     if args.json:
         print(json.dumps([list_entry(info) for info in runs], indent=2, default=str))
     elif runs:

@@ -131,8 +131,15 @@ def list_lines(runs: list[RunInfo]) -> list[str]:
 
 
 def _short_counts(info: RunInfo) -> str:
-    """``8: 5 ok 1 run 1 fail 1 stop``: trials by state, zero counts left out."""
-    short = {"SUCCEEDED": "ok", "RUNNING": "run", "FAILED": "fail", "EARLY_STOPPED": "stop"}
+    """``8: 5 ok 1 run 1 fail 1 stop``: trials by state (stop: early-stopped), zero counts
+    left out."""
+    short = {
+        "SUCCEEDED": "ok",
+        "RUNNING": "run",
+        "FAILED": "fail",
+        "EARLY_STOPPED": "stop",
+        "USER_CANCELED": "cancel",
+    }
     parts = [
         f"{n} {short.get(s, s.lower().replace('_', '-'))}" for s, n in info.counts().items() if n
     ]
