@@ -132,9 +132,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     from nni2ray.runtime import RunOptions, plan_line, run_experiment
 
-    if not args.quiet:
-        where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
-        print(f"{plan_line(plan, args.scheduler)}; {where}", flush=True)
+    where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
     summary = run_experiment(
         experiment,
         plan,
@@ -147,6 +145,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from_nni=args.from_nni,
             max_retries=args.max_retries,
             started=started,
+            announce=f"{plan_line(plan, args.scheduler)}; {where}",
         ),
     )
     _print_summary(summary, plan.mode)

@@ -77,6 +77,8 @@ class RunOptions:
     #: ``time.monotonic()`` when the command started: progress and the summary's time
     #: count from it (None: from the call to run_experiment).
     started: float | None = None
+    #: Said once the output folder is ready, before Ray starts (the CLI's first line).
+    announce: str | None = None
 
 
 @dataclass
@@ -106,6 +108,8 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     if options.started is None:
         options = replace(options, started=time.monotonic())
     output, prior = _prepare(plan, options)
+    if options.announce:
+        _say(options, options.announce)
     if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
     if plan.num_samples == 0:
