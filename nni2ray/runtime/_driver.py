@@ -134,7 +134,21 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
                 ray.shutdown()
     # The run's wall time: from the command's start, Ray's start and stop included.
     summary.elapsed_s = time.monotonic() - (options.started or 0.0)
+    _record_wall_time(output, summary.elapsed_s)
     return summary
+
+
+def _record_wall_time(output: Path, seconds: float) -> None:
+    """``experiment.json``'s ``wallTime``: what the summary said, for ``nni2ray show``."""
+    import json
+
+    try:
+        meta = json.loads((output / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(meta, dict):
+        meta["wallTime"] = seconds
+        write_json(output / "experiment.json", meta)
 
 
 @contextlib.contextmanager

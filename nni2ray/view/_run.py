@@ -83,6 +83,10 @@ class RunInfo:
 
     @property
     def elapsed_s(self) -> float:
+        """The run's wall time as its summary gave it, else start to end (or now)."""
+        wall = _seconds(self.meta.get("wallTime"))
+        if wall is not None and self.status != "RUNNING":
+            return wall
         start = self.start_time
         if start is None:
             return 0.0

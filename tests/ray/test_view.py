@@ -233,6 +233,8 @@ def test_list_and_show_match_export(watched: Watched, capsys: pytest.CaptureFixt
     run_summary = watched.run_stdout[watched.run_stdout.index("Best trials") :]
     assert run_summary.split("Results:")[0].splitlines()[1].split()[0] == best["trialJobId"]
     assert f"  {best['trialJobId']}  " in shown
+    run_line = next(line for line in watched.run_stdout.splitlines() if " trials in " in line)
+    assert shown.splitlines()[1] == run_line  # the same time as the run's own summary
     failed = next(e for e in exported if e["status"] == "FAILED")
     stderr = watched.output / "trials" / failed["trialJobId"] / "trial.stderr"
     assert f"  {failed['trialJobId']}  RuntimeError: sequence 1 fails on purpose" in shown
