@@ -31,7 +31,7 @@ from nni2ray.secrets import mask_text
 __all__ = ["main", "print_error", "split_launcher_args"]
 
 # Each command module exposes ``add_parser(subparsers) -> None`` and sets ``handler``.
-_COMMANDS = ("check", "run", "convert", "import")
+_COMMANDS = ("check", "run", "convert", "import", "list", "show", "view")
 
 
 def _build_parser() -> argparse.ArgumentParser:

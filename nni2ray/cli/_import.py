@@ -45,6 +45,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if history.dropped_finals:
         print(f"{history.dropped_finals} repeated final result(s) ignored, as NNI does")
     print(f"Results: {output}")
+    from nni2ray.view import tensorboard_for
+
+    print(tensorboard_for(output))
     return 0
 
 

@@ -123,6 +123,9 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.monotonic()  # the progress clock starts with the command
     from nni2ray.cli._check import python_path
     from nni2ray.experiment import load_experiment
     from nni2ray.pyapi import launcher_of
@@ -135,7 +138,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_launcher(args, python, max_duration)
     experiment = load_experiment(args.path, config_name=args.config)
     plan = _plan(experiment, args, python, max_duration)
-    summary = _run(experiment, plan, args, args.output, python=python)
+    summary = _run(experiment, plan, args, args.output, python=python, started=started)
     if summary.signum is not None:  # SIGTERM/SIGHUP/SIGINT: 143/129/130
         from nni2ray.runtime import exit_code
 
@@ -193,9 +196,15 @@ def _run(
     stop: Any = None,
     *,
     python: str | None = None,
+    started: float | None = None,
 ) -> Any:
-    from nni2ray.runtime import RunOptions, run_experiment
+    import time
 
+    from nni2ray.runtime import RunOptions, plan_line, run_experiment
+
+    where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
+
+    where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
     summary = run_experiment(
         experiment,
         plan,
@@ -210,9 +219,14 @@ def _run(
             python=python,
             stop_event=stop,
             signals=getattr(args, "signals", None),
+            started=time.monotonic() if started is None else started,
+            announce=f"{plan_line(plan, args.scheduler)}; {where}",
         ),
     )
     _print_summary(summary, plan.mode)
+    from nni2ray.view import tensorboard_for
+
+    print(tensorboard_for(summary.output))
     return summary
 
 
@@ -315,23 +329,10 @@ def _explain_failures(summary: Any) -> None:
 
 
 def _print_summary(summary: Any, mode: str) -> None:
-    import json
+    from nni2ray.view import summary_lines
 
-    from nni2ray.results import status_counts
-
-    records = summary.records
-    print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status_counts(records)})")
-    ignored = sum(len(r.ignored_finals) for r in records)
+    lines = summary_lines(summary.records, summary.best, mode, summary.elapsed_s, summary.output)
+    print("\n" + "\n".join(lines))
+    ignored = sum(len(r.ignored_finals) for r in summary.records)
     if ignored:
         print(f"{ignored} repeated final result(s) ignored, as NNI does (ignoredFinals)")
-    if summary.best:
-        print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
-        width = max(len(r.trial_id) for r in summary.best[:5])
-        for record in summary.best[:5]:
-            params = json.dumps(record.parameters, sort_keys=True)
-            print(f"  {record.trial_id:<{width}}  {record.final_scalar:<12.6g} {params}")
-        best = summary.best[0]
-        print(f"Best parameters: {json.dumps(best.parameters, sort_keys=True)}")
-    else:
-        print("No trial reported a final result.")
-    print(f"Results: {summary.output}")

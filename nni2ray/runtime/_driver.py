@@ -47,8 +47,8 @@ _TUNE_ENV = {
     # nni2ray resumes from its own per-trial records, not from Tune's experiment snapshot,
     # whose cost grows with the number of trials: take it once a minute, not every ~10 s.
     "TUNE_GLOBAL_CHECKPOINT_S": "60",
-    # Tune's CSV/JSON/TensorBoard loggers come from runtime._loggers instead: without
-    # heartbeats, and without importing tensorboardX (and so torch) before the first trial.
+    # Tune's CSV/JSON loggers come from runtime._loggers instead, without heartbeats; its
+    # TensorBoardX logger is left out (nni2ray writes honest TensorBoard files itself).
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 
@@ -81,6 +81,11 @@ class RunOptions:
     python: str | None = None
     stop_event: threading.Event | None = None  # set: end the run as Ctrl-C does
     signals: SignalGuard | None = None
+    #: ``time.monotonic()`` when the command started: progress and the summary's time
+    #: count from it (None: from the call to run_experiment).
+    started: float | None = None
+    #: Said once the output folder is ready, before Ray starts (the CLI's first line).
+    announce: str | None = None
 
 
 @dataclass
@@ -109,6 +114,8 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         HistoryError: the ``--from-nni`` folder cannot be read (nothing is written).
         ResourceError: a trial asks for more than the cluster can ever give.
     """
+    if options.started is None:
+        options = replace(options, started=time.monotonic())
     guard = options.signals or SignalGuard(stream=options.stream)
     installed_here = not guard.installed and guard.install()
     guard.raising = False  # from here on a signal is recorded; phases below look at it
@@ -152,6 +159,8 @@ def _run_locked(
         code = write_annotated_copy(experiment, output / "annotated-code")
         experiment = replace(experiment, trial=replace(experiment.trial, code_directory=code))
     _write_starting(experiment, plan, output, prior)
+    if options.announce:
+        _say(options, options.announce)
     guard.on_abort(lambda: end_leftover_trials(output, grace_s=0.0))
     if guard.signum is not None:
         return _finish_stopped(plan, output, prior, guard.signum)
@@ -185,11 +194,29 @@ def _run_locked(
         try:
             if guard.signum is not None:
                 return _finish_stopped(plan, output, prior, guard.signum)
+            _say(options, ray_up_line(options.started, options.address))
             _check_resources(experiment, plan)
-            return _fit(experiment, plan, options, output, prior, guard)
+            summary = _fit(experiment, plan, options, output, prior, guard)
         finally:
             if started_ray:
                 ray.shutdown()
+    # The run's wall time: from the command's start, Ray's start and stop included.
+    summary.elapsed_s = time.monotonic() - (options.started or 0.0)
+    _record_wall_time(output, summary.elapsed_s)
+    return summary
+
+
+def _record_wall_time(output: Path, seconds: float) -> None:
+    """``experiment.json``'s ``wallTime``: what the summary said, for ``nni2ray show``."""
+    import json
+
+    try:
+        meta = json.loads((output / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(meta, dict):
+        meta["wallTime"] = seconds
+        write_json(output / "experiment.json", meta)
 
 
 def _kill_local_ray() -> None:
@@ -336,6 +363,15 @@ def _resume_line(output: Path, prior: Prior) -> str:
     return text
 
 
+def ray_up_line(started: float | None, address: str | None) -> str:
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 0)
+    where = f"connected to {address}" if address else "started"
+    elapsed = time.monotonic() - started if started is not None else 0.0
+    return f"nni2ray: Ray {where} ({cpus:g} CPUs) at {elapsed:.1f}s; starting trials"
+
+
 def _say(options: RunOptions, line: str) -> None:
     if not options.quiet:
         print(line, file=options.stream or sys.stdout, flush=True)
@@ -430,6 +466,7 @@ def _fit(
 
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._loggers import TuneResultLoggers
+    from nni2ray.runtime._progress import Progress
     from nni2ray.runtime._trainable import NniTrial
     from nni2ray.runtime._user_algorithms import ERROR_FILE, close_algorithms
     from nni2ray.runtime.schedulers import build_scheduler
@@ -438,7 +475,11 @@ def _fit(
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
-    recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
+    total = plan.num_samples + len(prior.records) if plan.num_samples > 0 else None
+    progress = Progress(
+        options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
+    )
+    recorder = Recorder(context, stopper, plan.mode, progress=progress)
     recorder.records.update((r.trial_id, r) for r in prior.records)
     trainable = tune.with_resources(
         tune.with_parameters(NniTrial, context=context),
@@ -478,14 +519,16 @@ def _fit(
         tuneRuns=[*meta.get("tuneRuns", []), prior.tune_name],
     )
     write_json(output / "experiment.json", meta)
-    start = time.monotonic()
 
     def stop() -> None:
         stopper.interrupted = True
 
     guard.on_stop(stop)  # Tune's stop_all sees it at its next step and ends every trial
     if guard.signum is None:
-        tuner.fit()
+        try:
+            tuner.fit()
+        finally:
+            progress.close()
     recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
@@ -505,8 +548,8 @@ def _fit(
         experiment_id,
         records,
         rank(records, plan.mode),
-        guard.signum is not None,
-        time.monotonic() - start,
+        guard.signum is not None or stopper.interrupted,  # a signal, or a launcher's stop()
+        progress.elapsed(),
         guard.signum,
     )
 
