@@ -28,6 +28,7 @@ from nni2ray.results._prior import (
     is_safe_id,
     load_prior,
     prior_from_nni,
+    read_run_meta,
 )
 from nni2ray.results._records import (
     TrialRecord,
@@ -71,6 +72,7 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
+    "read_run_meta",
     "start_supervisor",
     "status_counts",
     "to_record",
