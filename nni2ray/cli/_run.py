@@ -157,7 +157,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             signals=getattr(args, "signals", None),
         ),
     )
-    _print_summary(summary, plan.mode)
+    try:
+        _print_summary(summary, plan.mode)
+    except OSError:
+        if summary.signum is None:
+            raise
+        # Stopped by SIGHUP: the terminal is gone (EIO); the records are on disk.
     if summary.signum is not None:
         from nni2ray.runtime import exit_code
 
