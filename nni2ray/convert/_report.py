@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,12 +24,12 @@ def migration_report(
     refusal: str | None,
     launch: TrialLaunch,
     results: Sequence[ConvertResult],
+    reasons: Sequence[Note] = (),
 ) -> str:
     """Return MIGRATION.md's text."""
     parts = [
         f"# Migration report: {experiment.name or experiment.config_file.parent.name}\n",
-        f"Converted by nni2ray from `{experiment.config_file.name}`. Run the experiment with "
-        "`python tune_experiment.py` (add `--num-samples 2` for a smoke run).\n",
+        _verdict(experiment, plan, reasons),
         _contract(),
         _files(results),
         _config(experiment, plan, refusal, launch),
@@ -36,6 +37,23 @@ def migration_report(
         _source_notes(results),
     ]
     return "\n".join(parts)
+
+
+def _verdict(experiment: Experiment, plan: TunePlan | None, reasons: Sequence[Note]) -> str:
+    source = f"Converted by nni2ray from `{experiment.config_file.name}`."
+    if not reasons:
+        return (
+            f"{source} Run the experiment with `python tune_experiment.py` (add "
+            "`--num-samples 2` for a smoke run).\n"
+        )
+    launcher = (
+        "`tune_experiment.py` was written but cannot run every trial as converted"
+        if plan is not None
+        else "No launcher (`tune_experiment.py`) was written"
+    )
+    lines = [f"**This project does not run on plain Ray Tune yet.** {source} {launcher}:\n"]
+    lines += [f"* {note}" for note in reasons]
+    return "\n".join(lines) + "\n"
 
 
 def _contract() -> str:
@@ -131,7 +149,7 @@ def _space(exp: Experiment, plan: TunePlan | None) -> str:
     ]
     searcher = plan.searcher.kind if plan else ""
     for parameter in space:
-        value = list(parameter.values) if parameter.type != "choice" else "options"
+        value = _shown_value(exp.raw_search_space, parameter.name, parameter.values)
         if parameter.type in _EXACT_TYPES and not parameter.nested:
             fate = "exact"
         elif searcher in _MODEL_SEARCHERS:
@@ -140,8 +158,19 @@ def _space(exp: Experiment, plan: TunePlan | None) -> str:
             )
         else:
             fate = "exact (NNI's formula applied by `nni_search_space.decode`)"
+        value = value.replace("|", "\\|")
         lines.append(f"| `{parameter.name}` | {parameter.type} | `{value}` | {fate} |")
     return "\n".join(lines) + "\n"
+
+
+def _shown_value(raw: Any, name: str, values: tuple[float, ...]) -> str:
+    """``_value`` as written in the search space (a choice's options, a range's bounds)."""
+    entry = raw.get(name) if isinstance(raw, dict) else None
+    if isinstance(entry, dict) and "_value" in entry:
+        text = json.dumps(entry["_value"], default=str)
+    else:
+        text = json.dumps(list(values))
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _source_notes(results: Sequence[ConvertResult]) -> str:

@@ -10,6 +10,7 @@ from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
 from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
 from nni2ray.errors import ConvertError, OutputError, UnsupportedError
 from nni2ray.experiment.model import Experiment
+from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import TunePlan
 
 _SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache"}
@@ -25,12 +26,16 @@ class TreeConversion:
         results: one result per file of the code directory, in path order.
         generated: files nni2ray adds (launcher, search-space module, MIGRATION.md).
         refusal: why no launcher was written (annotation, custom tuner, ...), else None.
+        reasons: why the written project cannot run every trial of the experiment on plain
+            Ray Tune (one located note each: file, field, why and what to do); ``convert``
+            exits 1 when there is any.
     """
 
     code_dir: Path
     results: list[ConvertResult] = field(default_factory=list)
     generated: dict[str, str] = field(default_factory=dict)
     refusal: str | None = None
+    reasons: list[Note] = field(default_factory=list)
 
     @property
     def changed(self) -> list[Converted]:
@@ -83,16 +88,91 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
         plan = translate(experiment)
     except UnsupportedError as exc:
         conversion.refusal = str(exc)
+        why = str(exc).splitlines()[0]
+        conversion.reasons.append(_reason(None, None, why, "run it with `nni2ray run` instead"))
     if plan is not None:
         from nni2ray.translate.tuners import advisor_without_nni2ray
 
         plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
-    if plan is not None and "custom" in (plan.searcher.kind, plan.scheduler.kind):
-        # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
-        conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"
-        plan = None
+    if plan is not None:
+        conversion.reasons += _plan_reasons(experiment, plan)
+        if conversion.reasons:
+            conversion.refusal = "; ".join(note.message for note in conversion.reasons)
+            plan = None
+    conversion.reasons += _trial_reasons(experiment, conversion.results, launch)
     _generate(conversion, experiment, plan, launch)
     return conversion
+
+
+def _reason(file: Path | str | None, field: str | None, why: str, fix: str) -> Note:
+    return Note(Severity.REFUSED, f"{why}; {fix}", file, field)
+
+
+def _plan_reasons(experiment: Experiment, plan: TunePlan) -> list[Note]:
+    """What keeps the plan's searcher or scheduler off plain Ray Tune."""
+    config = experiment.config_file.name
+    found = []
+    if plan.searcher.kind == "custom":
+        found.append(
+            _reason(
+                config,
+                "tuner",
+                f"the custom tuner {plan.searcher.nni_name} imports nni "
+                "and has no plain Ray Tune searcher",
+                "run the experiment with `nni2ray run`, or replace the tuner in the config",
+            )
+        )
+    if plan.scheduler.kind == "custom":
+        found.append(
+            _reason(
+                config,
+                "assessor",
+                f"the custom assessor {plan.scheduler.nni_name} imports "
+                "nni and has no plain Ray Tune scheduler",
+                "run the experiment with `nni2ray run`, or drop the assessor from the config",
+            )
+        )
+    return found
+
+
+def _trial_reasons(
+    experiment: Experiment, results: list[ConvertResult], launch: TrialLaunch
+) -> list[Note]:
+    """What keeps the converted trial code or its command from running without nni."""
+    config = experiment.config_file.name
+    found = []
+    if experiment.use_annotation:
+        found.append(
+            _reason(
+                config,
+                "useAnnotation",
+                "annotated trials are not converted (their "
+                "parameters and reports live in string annotations)",
+                "rewrite the annotations as nni API calls, then convert again",
+            )
+        )
+    if not launch.argv and not launch.shell:
+        found.append(
+            _reason(
+                config,
+                "trialCommand",
+                f"the trial command cannot be run: {launch.reason}",
+                "write the command as `python FILE.py ARGS`",
+            )
+        )
+    for result in results:
+        kept = [note for note in result.notes if note.field == "import nni"]
+        if kept:
+            found.append(
+                _reason(
+                    result.filename,
+                    "import nni",
+                    "the converted file still imports nni, "
+                    "which a plain Ray Tune project does not have",
+                    "rewrite by hand the lines MIGRATION.md lists as left unconverted",
+                )
+            )
+    return found
 
 
 def _generate(
@@ -107,7 +187,9 @@ def _generate(
         command, config = experiment.trial.command, experiment.config_file.name
         generated[LAUNCHER_NAME] = launcher_source(plan, launch, command, config)
         generated[SPACE_MODULE] = nni_space_source()
-    report = migration_report(experiment, plan, conversion.refusal, launch, conversion.results)
+    report = migration_report(
+        experiment, plan, conversion.refusal, launch, conversion.results, conversion.reasons
+    )
     generated[MIGRATION_NAME] = report
     # Converting a converted project again regenerates nni2ray's own files.
     conversion.results = [

@@ -102,3 +102,58 @@ def test_converting_a_converted_project_changes_no_code(tmp_path: Path) -> None:
     assert main(["convert", str(out), "-o", str(again)]) == 0
     assert (again / "main.py").read_bytes() == (out / "main.py").read_bytes()
     assert (again / "tune_experiment.py").read_bytes() == (out / "tune_experiment.py").read_bytes()
+
+
+def test_unrunnable_project_is_written_then_exit_1_with_one_line_per_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    folder = _experiment(tmp_path, "custom_tuner_assessor")
+    assert main(["convert", str(folder), "-o", str(out)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    tuner = [line for line in errors if "config.yml: tuner:" in line]
+    assessor = [line for line in errors if "config.yml: assessor:" in line]
+    assert len(tuner) == 1 and "nni2ray run" in tuner[0], errors
+    assert len(assessor) == 1 and "CountingTuner" not in assessor[0], errors
+    report = (out / "MIGRATION.md").read_text()
+    head = report.split("## How", 1)[0]
+    assert "does not run on plain Ray Tune" in head
+    assert "config.yml: tuner:" in head and "config.yml: assessor:" in head
+    assert "python tune_experiment.py" not in head  # no such file was written
+    assert not (out / "tune_experiment.py").exists()
+    assert (out / "trial.py").exists()  # the code is converted all the same
+
+
+def test_runnable_project_exits_0_and_report_says_how_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path, "all_types")), "-o", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+    head = (out / "MIGRATION.md").read_text().splitlines()[:4]
+    assert any("Run the experiment with `python tune_experiment.py`" in line for line in head)
+
+
+def test_search_space_table_shows_choice_values(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path, "all_types")), "-o", str(out)]) == 0
+    report = (out / "MIGRATION.md").read_text()
+    assert '| `activation` | choice | `["relu", 1, 2.5, "tanh"]` |' in report
+    assert "`options`" not in report
+
+
+def test_annotated_trial_is_refused_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    (folder / "trial.py").write_text(
+        '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1\n"""@nni.report_final_result(a)"""\n'
+    )
+    (folder / "config.yml").write_text(
+        "trialCommand: python3 trial.py\nuseAnnotation: true\ntrialConcurrency: 1\n"
+        "tuner: {name: Random}\ntrainingService: {platform: local}\n"
+    )
+    assert main(["convert", str(folder), "-o", str(tmp_path / "out")]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert any("useAnnotation" in line for line in errors), errors

@@ -25,6 +25,7 @@ class TrialLaunch:
 
     argv: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    shell: str = ""
     exact: bool = True
     reason: str = ""
 
