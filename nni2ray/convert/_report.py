@@ -103,7 +103,9 @@ def _config(
     lines = ["## Config fields\n", "| Field | Value | Fate |", "| --- | --- | --- |"]
     lines.append(_row("experimentName", exp.name, "exact: the Tune run's name"))
     command_fate = "exact: `sys.argv` of the in-process run"
-    if launch.argv and not launch.exact:
+    if launch.shell:
+        command_fate = f"approximated: {launch.reason}"
+    elif launch.argv and not launch.exact:
         command_fate = f"approximated: {launch.reason}"
     elif not launch.argv:
         command_fate = f"not supported: {launch.reason}"
@@ -124,13 +126,32 @@ def _config(
             limits.max_trial_duration,
             "approximated: a `time_total_s` stop, checked when the trial reports",
         ),
-        _row("trialGpuNumber", exp.trial.gpu_number, f"exact: {plan.gpus_per_trial or 0} GPU"),
+        _row("trialGpuNumber", exp.trial.gpu_number, _gpu_fate(plan)),
+        _row("gpuIndices", _indices(exp.gpu_indices), _gpu_indices_fate(exp.gpu_indices)),
         _row("tuner", exp.tuner.name or exp.tuner.class_name, searcher_fate),
         _row("assessor", exp.assessor.name if exp.assessor else None, scheduler_fate),
         _row("optimize_mode", plan.mode, "exact: Tune `mode`, metric `default`"),
         _row("trainingService.platform", exp.platform, "approximated: the local Ray cluster"),
     ]
     return "\n".join(lines + _notes_rows(plan.notes)) + "\n"
+
+
+def _gpu_fate(plan: TunePlan) -> str:
+    if plan.gpus_per_trial:
+        return f"exact: Ray gives each trial {plan.gpus_per_trial:g} GPU (CUDA_VISIBLE_DEVICES)"
+    if plan.gpus_per_trial == 0:
+        return "exact: no GPU (the launcher sets CUDA_VISIBLE_DEVICES to empty)"
+    return "exact: not set, CUDA_VISIBLE_DEVICES is left as it is"
+
+
+def _indices(indices: tuple[int, ...] | None) -> str | None:
+    return None if indices is None else ",".join(str(index) for index in indices)
+
+
+def _gpu_indices_fate(indices: tuple[int, ...] | None) -> str:
+    if indices is None:
+        return "not set: Ray uses every GPU it finds"
+    return "approximated: the launcher sets CUDA_VISIBLE_DEVICES before Ray starts"
 
 
 def _notes_rows(notes: Iterable[Note]) -> list[str]:

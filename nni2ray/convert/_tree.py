@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
-from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
+from nni2ray.convert.launcher._command import TrialLaunch, levels_up, parse_trial_command
 from nni2ray.errors import ConvertError, OutputError, UnsupportedError
 from nni2ray.experiment.model import Experiment
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import TunePlan
 
-_SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache"}
+_SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache", "nni2ray-results"}
 MIGRATION_NAME = "MIGRATION.md"
+_MAX_LEVELS_UP = 2
 
 
 @dataclass
@@ -76,11 +78,18 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
 
     experiment = load_experiment(path, config_name=config_name)
     code_dir = experiment.trial.code_directory
+    launch = parse_trial_command(experiment.trial.command, code_dir)
+    up = levels_up(launch)
+    if 0 < up <= _MAX_LEVELS_UP and up < len(code_dir.resolve().parents):
+        # `cd .. && python x.py`: copy the folder the command works in, code directory within.
+        root = code_dir.resolve().parents[up - 1]
+        inner = code_dir.resolve().relative_to(root).as_posix()
+        command = f"cd {shlex.quote(inner)} && {experiment.trial.command}"
+        code_dir, launch = root, parse_trial_command(command, root)
     conversion = TreeConversion(code_dir, [_convert_file(p, code_dir) for p in _files(code_dir)])
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
     if failed:
         raise ConvertError(problems=failed)
-    launch = parse_trial_command(experiment.trial.command, code_dir)
     plan = None
     try:
         from nni2ray.translate import translate
@@ -151,6 +160,12 @@ def _trial_reasons(
                 "rewrite the annotations as nni API calls, then convert again",
             )
         )
+    if levels_up(launch):
+        found.append(
+            _reason(config, "trialCommand", f"the command works in `{launch.cwd}`, too far "
+                    "above the trial code directory to copy",
+                    "set trialCodeDirectory to the folder the command works in")
+        )
     if not launch.argv and not launch.shell:
         found.append(
             _reason(
@@ -179,14 +194,19 @@ def _generate(
     conversion: TreeConversion, experiment: Experiment, plan: TunePlan | None, launch: TrialLaunch
 ) -> None:
     from nni2ray.convert._report import migration_report
+    from nni2ray.convert.launcher._bridge import BRIDGE_FILE, BRIDGE_SOURCE
     from nni2ray.convert.launcher._generate import LAUNCHER_NAME, SPACE_MODULE, launcher_source
     from nni2ray.translate.param_space import nni_space_source
 
     generated = conversion.generated
     if plan is not None:
         command, config = experiment.trial.command, experiment.config_file.name
-        generated[LAUNCHER_NAME] = launcher_source(plan, launch, command, config)
+        generated[LAUNCHER_NAME] = launcher_source(
+            plan, launch, command, config, experiment.gpu_indices
+        )
         generated[SPACE_MODULE] = nni_space_source()
+        if launch.shell:
+            generated[BRIDGE_FILE] = BRIDGE_SOURCE
     report = migration_report(
         experiment, plan, conversion.refusal, launch, conversion.results, conversion.reasons
     )
@@ -233,6 +253,7 @@ def write_tree(conversion: TreeConversion, out: Path, *, force: bool = False) ->
         else:
             shutil.copy2(conversion.code_dir / result.filename, target)
     for name, text in conversion.generated.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(text, encoding="utf-8")
 
 
