@@ -42,7 +42,10 @@ def _random_source(call: SearcherCall) -> Source:
     if call.kwargs.get("seed") is not None:
         # Tune ignores max_concurrent_trials for a search_alg it did not build: pass it here.
         seed = call.kwargs["seed"]
-        body = f"    return BasicVariantGenerator(random_state={seed!r}, max_concurrent=max_concurrent)"
+        body = (
+            f"    return BasicVariantGenerator(random_state={seed!r}, "
+            "max_concurrent=max_concurrent)"
+        )
         return ["from ray.tune.search.basic_variant import BasicVariantGenerator"], body
     return [], "    return None  # Tune's default: random search"
 

@@ -11,10 +11,10 @@ as a subprocess trial (``bash -c COMMAND``) whose reports reach Tune through a s
 from __future__ import annotations
 
 import posixpath
-from itertools import dropwhile
 import re
 import shlex
 from dataclasses import dataclass, field
+from itertools import dropwhile
 from pathlib import Path
 
 _PYTHON = re.compile(r"^(.*/)?python(\d+(\.\d+)?)?$")
