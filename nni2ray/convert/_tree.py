@@ -162,9 +162,13 @@ def _trial_reasons(
         )
     if levels_up(launch):
         found.append(
-            _reason(config, "trialCommand", f"the command works in `{launch.cwd}`, too far "
-                    "above the trial code directory to copy",
-                    "set trialCodeDirectory to the folder the command works in")
+            _reason(
+                config,
+                "trialCommand",
+                f"the command works in `{launch.cwd}`, too far "
+                "above the trial code directory to copy",
+                "set trialCodeDirectory to the folder the command works in",
+            )
         )
     if not launch.argv and not launch.shell:
         found.append(

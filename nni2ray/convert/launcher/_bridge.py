@@ -6,7 +6,7 @@ from __future__ import annotations
 #: Where the bridge goes in a converted project (a folder put first on the trial's PYTHONPATH).
 BRIDGE_FILE = "tune_trial_bridge/sitecustomize.py"
 
-BRIDGE_SOURCE = '''"""Forward a subprocess trial's `tune.report` calls to the launcher (stdlib only).
+BRIDGE_SOURCE = '''"""Forward a subprocess trial's `tune.report` calls to the launcher (stdlib).
 
 Written by nni2ray. tune_experiment.py runs a shell trial command with this folder first on
 PYTHONPATH and a pipe's write end in TUNE_BRIDGE_FD. When the trial's Python code imports
