@@ -21,11 +21,24 @@ NO_LAUNCHER = {
     "custom_tuner_assessor": "custom tuners and assessors run only under nni2ray run",
 }
 NEEDS_GPU = {"gpu_trial"}
+# Deterministic trials: test_convert_same_metrics.py runs these once under `nni2ray run` and
+# once through their launcher, and compares every metric (so they are not run again here).
+DETERMINISTIC = {
+    "cmd_cd_parent",
+    "cmd_env_var",
+    "cmd_export_source",
+    "cmd_shell_script",
+    "cmd_unbuffered",
+    "dict_no_default",
+    "gpu_zero",
+}
 TRIALS = 2
 
 
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    # The user's environment is active: `python3` in a shell trial command is this Python.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # Only the installed packages' folders, read without running their .pth hooks: an
     # editable install of nni2ray (as the README's test command makes) stays invisible.
     env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
@@ -50,7 +63,7 @@ def _convert(name: str, out: Path, expected: int = 0) -> None:
 RUNNABLE = [
     n
     for n in EXPERIMENTS
-    if n not in NO_LAUNCHER and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
+    if n not in NO_LAUNCHER | DETERMINISTIC and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 
 
