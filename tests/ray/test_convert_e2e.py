@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -101,3 +102,66 @@ def test_gpu_experiment_launcher_asks_ray_for_gpus(name: str, tmp_path: Path) ->
     launcher = (out / "tune_experiment.py").read_text()
     assert "{'cpu': 1.0, 'gpu': 1.0}" in launcher
     compile(launcher, str(out / "tune_experiment.py"), "exec")
+
+
+PBT_TRIAL = """
+import json
+import os
+import time
+
+import nni
+
+params = nni.get_next_parameter()
+start = time.time()
+time.sleep(1.5)
+folder = params["save_checkpoint_dir"]
+with open(os.path.join(folder, "model.txt"), "w") as handle:
+    handle.write(str(params["x"]))
+nni.report_intermediate_result({"loss": params["x"]})  # no "default": must not abort the run
+nni.report_final_result({"default": params["x"], "start": start, "end": time.time(),
+                         "folder": folder})
+"""
+
+PBT_CONFIG = """
+searchSpace:
+  x: {_type: uniform, _value: [0, 1]}
+trialCommand: python3 trial.py
+trialConcurrency: 1
+tuner: {name: PBT, classArgs: {optimize_mode: maximize, seed: 3}}
+trainingService: {platform: local}
+"""
+
+
+@pytest.mark.ray
+def test_seeded_pbt_launcher_keeps_concurrency_and_gives_checkpoint_folders(
+    tmp_path: Path,
+) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(PBT_TRIAL)
+    (exp / "config.yml").write_text(PBT_CONFIG)
+    out = tmp_path / "out"
+    assert main(["convert", str(exp), "-o", str(out)]) == 0
+    storage = tmp_path / "results"
+    run = _python(
+        "tune_experiment.py",
+        "--num-samples",
+        "2",
+        "--storage-path",
+        str(storage),
+        cwd=out,
+        timeout=400,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert "Finished 2 trials (0 errored)" in run.stdout
+    finals = []
+    for result_file in storage.glob("*/*/result.json"):
+        rows = [json.loads(line) for line in result_file.read_text().splitlines() if line]
+        finals.append(next(row for row in rows if row.get("final_result")))
+    assert len(finals) == 2
+    first, second = sorted(finals, key=lambda row: row["start"])
+    assert first["end"] <= second["start"], "trialConcurrency 1 ran two trials at once"
+    folders = {row["folder"] for row in finals}
+    assert len(folders) == 2  # one checkpoint folder per trial
+    for row in finals:
+        assert Path(row["folder"], "model.txt").read_text() == str(row["default"])
