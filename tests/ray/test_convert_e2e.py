@@ -64,7 +64,8 @@ def _convert(name: str, out: Path, expected: int = 0) -> None:
 RUNNABLE = [
     n
     for n in EXPERIMENTS
-    if n not in NO_LAUNCHER | DETERMINISTIC and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
+    if n not in NO_LAUNCHER.keys() | DETERMINISTIC
+    and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 
 
