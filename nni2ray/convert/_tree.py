@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
 from nni2ray.convert.launcher._command import TrialLaunch, levels_up, parse_trial_command
@@ -104,11 +106,13 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
 
         plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
     if plan is not None:
-        conversion.reasons += _plan_reasons(experiment, plan)
+        conversion.reasons += _plan_reasons(experiment, plan, code_dir)
         if conversion.reasons:
             conversion.refusal = "; ".join(note.message for note in conversion.reasons)
             plan = None
-    conversion.reasons += _trial_reasons(experiment, conversion.results, launch)
+        else:
+            plan = _with_algorithm_dirs(experiment, plan, code_dir)
+    conversion.reasons += _trial_reasons(experiment, conversion.results, launch, plan)
     _generate(conversion, experiment, plan, launch)
     return conversion
 
@@ -117,35 +121,50 @@ def _reason(file: Path | str | None, field: str | None, why: str, fix: str) -> N
     return Note(Severity.REFUSED, f"{why}; {fix}", file, field)
 
 
-def _plan_reasons(experiment: Experiment, plan: TunePlan) -> list[Note]:
+def _plan_reasons(experiment: Experiment, plan: TunePlan, code_dir: Path) -> list[Note]:
     """What keeps the plan's searcher or scheduler off plain Ray Tune."""
     config = experiment.config_file.name
     found = []
-    if plan.searcher.kind == "custom":
-        found.append(
-            _reason(
-                config,
-                "tuner",
-                f"the custom tuner {plan.searcher.nni_name} imports nni "
-                "and has no plain Ray Tune searcher",
-                "run the experiment with `nni2ray run`, or replace the tuner in the config",
+    for field_name, call in (("tuner", plan.searcher), ("assessor", plan.scheduler)):
+        if call.kind == "custom" and _algorithm_dir(experiment, call.kwargs, code_dir) is None:
+            found.append(
+                _reason(
+                    config,
+                    f"{field_name}.codeDirectory",
+                    f"the custom {field_name} "
+                    f"{call.nni_name} lives outside the trial code directory, which is all "
+                    "convert copies",
+                    "move its folder into the trial code directory",
+                )
             )
-        )
-    if plan.scheduler.kind == "custom":
-        found.append(
-            _reason(
-                config,
-                "assessor",
-                f"the custom assessor {plan.scheduler.nni_name} imports "
-                "nni and has no plain Ray Tune scheduler",
-                "run the experiment with `nni2ray run`, or drop the assessor from the config",
-            )
-        )
     return found
 
 
+def _algorithm_dir(experiment: Experiment, kwargs: dict[str, Any], code_dir: Path) -> str | None:
+    """The custom class's folder relative to the copied code directory (None: outside)."""
+    folder = Path(kwargs.get("code_directory") or experiment.config_file.parent).resolve()
+    try:
+        return folder.relative_to(code_dir.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _with_algorithm_dirs(experiment: Experiment, plan: TunePlan, code_dir: Path) -> TunePlan:
+    """Custom classes: their folder relative to the converted project, and the mode."""
+    calls = {}
+    for name, call in (("searcher", plan.searcher), ("scheduler", plan.scheduler)):
+        if call.kind == "custom":
+            folder = _algorithm_dir(experiment, call.kwargs, code_dir)
+            kwargs = dict(call.kwargs, code_directory=folder, mode=plan.mode)
+            calls[name] = replace(call, kwargs=kwargs)
+    return replace(plan, **calls)  # type: ignore[arg-type]
+
+
 def _trial_reasons(
-    experiment: Experiment, results: list[ConvertResult], launch: TrialLaunch
+    experiment: Experiment,
+    results: list[ConvertResult],
+    launch: TrialLaunch,
+    plan: TunePlan | None,
 ) -> list[Note]:
     """What keeps the converted trial code or its command from running without nni."""
     config = experiment.config_file.name
@@ -179,9 +198,21 @@ def _trial_reasons(
                 "write the command as `python FILE.py ARGS`",
             )
         )
+    # A custom tuner's or assessor's own files import the copied stand-in `nni`.
+    calls = (plan.searcher, plan.scheduler) if plan is not None else ()
+    algorithm_files = {
+        posixpath.normpath(
+            posixpath.join(
+                c.kwargs["code_directory"],
+                c.kwargs["class_name"].rpartition(".")[0].replace(".", "/") + ".py",
+            )
+        )
+        for c in calls
+        if c.kind == "custom"
+    }
     for result in results:
         kept = [note for note in result.notes if note.field == "import nni"]
-        if kept:
+        if kept and result.filename not in algorithm_files:
             found.append(
                 _reason(
                     result.filename,
@@ -198,6 +229,7 @@ def _generate(
     conversion: TreeConversion, experiment: Experiment, plan: TunePlan | None, launch: TrialLaunch
 ) -> None:
     from nni2ray.convert._report import migration_report
+    from nni2ray.convert.launcher._adapters import adapter_files
     from nni2ray.convert.launcher._bridge import BRIDGE_FILE, BRIDGE_SOURCE
     from nni2ray.convert.launcher._generate import LAUNCHER_NAME, SPACE_MODULE, launcher_source
     from nni2ray.translate.param_space import nni_space_source
@@ -211,6 +243,8 @@ def _generate(
         generated[SPACE_MODULE] = nni_space_source()
         if launch.shell:
             generated[BRIDGE_FILE] = BRIDGE_SOURCE
+        if "custom" in (plan.searcher.kind, plan.scheduler.kind):
+            generated.update(adapter_files())
     report = migration_report(
         experiment, plan, conversion.refusal, launch, conversion.results, conversion.reasons
     )

@@ -117,6 +117,11 @@ def _resources(plan: TunePlan) -> str:
 
 def _param_space(plan: TunePlan) -> str:
     head = "def make_param_space(num_samples: int) -> tuple[dict, int]:\n"
+    if plan.searcher.kind == SearcherKind.CUSTOM:
+        return head + (
+            '    """The custom tuner suggests every trial\'s parameters ({"nni_params": ...})."""\n'
+            "    return {}, num_samples"
+        )
     if plan.searcher.kind in (SearcherKind.GRID, SearcherKind.BATCH):
         points = (
             "list(nni_search_space.grid(SEARCH_SPACE))"
