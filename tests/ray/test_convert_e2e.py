@@ -17,10 +17,7 @@ from nni2ray.cli import main
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "experiments"
 EXPERIMENTS = sorted(p.name for p in EXPERIMENTS_DIR.iterdir() if p.is_dir())
 CONFIGS = {"multi_config": "config_tpe.yml"}  # folders with several configs
-NO_LAUNCHER = {
-    "custom_tuner": "custom tuners have no Ray Tune searcher",
-    "custom_tuner_assessor": "custom tuners and assessors run only under nni2ray run",
-}
+NO_LAUNCHER: dict[str, str] = {}  # every fixture converts into a runnable project
 NEEDS_GPU = {"gpu_trial"}
 # Deterministic trials: test_convert_same_metrics.py runs these once under `nni2ray run` and
 # once through their launcher, and compares every metric (so they are not run again here).
@@ -64,7 +61,7 @@ def _convert(name: str, out: Path, expected: int = 0) -> None:
 RUNNABLE = [
     n
     for n in EXPERIMENTS
-    if n not in NO_LAUNCHER.keys() | DETERMINISTIC
+    if n not in NO_LAUNCHER.keys() | DETERMINISTIC | {"custom_tuner_assessor"}
     and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 
@@ -86,12 +83,31 @@ def test_converted_experiment_runs_with_only_ray(name: str, tmp_path: Path) -> N
 
 
 @pytest.mark.ray
-@pytest.mark.parametrize("name", sorted(NO_LAUNCHER))
-def test_unsupported_experiment_still_converts_its_code(name: str, tmp_path: Path) -> None:
+def test_custom_tuner_and_assessor_convert_and_write_the_golden_records(tmp_path: Path) -> None:
+    """The user's classes run unchanged in the launcher (stand-in nni, no nni2ray) and NNI
+    calls them exactly as `nni2ray run` does (tests/ray/test_custom_algorithms.py)."""
+    name = "custom_tuner_assessor"
     out = tmp_path / "out"
-    _convert(name, out, expected=1)
-    assert not (out / "tune_experiment.py").exists()
-    assert "No launcher (`tune_experiment.py`) was written" in (out / "MIGRATION.md").read_text()
+    _convert(name, out)
+    env = _clean_env()
+    env["COUNTING_TUNER_RECORD"] = str(tmp_path / "tuner.json")
+    env["THRESHOLD_ASSESSOR_RECORD"] = str(tmp_path / "assessor.json")
+    run = subprocess.run(
+        [sys.executable, "-S", "-P", "tune_experiment.py", "--storage-path", str(tmp_path / "r")],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert "Finished 6 trials (0 errored)" in run.stdout  # the tuner has 6 parameter sets
+    for record, golden in (
+        ("tuner.json", "expected_tuner.json"),
+        ("assessor.json", "expected_assessor.json"),
+    ):
+        expected = json.loads((EXPERIMENTS_DIR / name / golden).read_text())
+        assert json.loads((tmp_path / record).read_text()) == expected, record
 
 
 @pytest.mark.parametrize("name", sorted(NEEDS_GPU))
