@@ -109,19 +109,43 @@ def test_unrunnable_project_is_written_then_exit_1_with_one_line_per_reason(
 ) -> None:
     out = tmp_path / "out"
     folder = _experiment(tmp_path, "custom_tuner_assessor")
+    # The trial code moves into code/: the custom classes in algorithms/ are left outside.
+    (folder / "code").mkdir()
+    (folder / "trial.py").rename(folder / "code" / "trial.py")
+    config = folder / "config.yml"
+    text = config.read_text().replace("trialCodeDirectory: .", "trialCodeDirectory: code")
+    config.write_text(text)
     assert main(["convert", str(folder), "-o", str(out)]) == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
-    tuner = [line for line in errors if "config.yml: tuner:" in line]
-    assessor = [line for line in errors if "config.yml: assessor:" in line]
-    assert len(tuner) == 1 and "nni2ray run" in tuner[0], errors
-    assert len(assessor) == 1 and "CountingTuner" not in assessor[0], errors
+    assert len(errors) == 2, errors
+    assert "config.yml: tuner.codeDirectory: the custom tuner" in errors[0]
+    assert "config.yml: assessor.codeDirectory: the custom assessor" in errors[1]
+    assert all("move its folder into the trial code directory" in line for line in errors)
     report = (out / "MIGRATION.md").read_text()
     head = report.split("## How", 1)[0]
     assert "does not run on plain Ray Tune" in head
-    assert "config.yml: tuner:" in head and "config.yml: assessor:" in head
+    assert "tuner.codeDirectory" in head and "assessor.codeDirectory" in head
     assert "python tune_experiment.py" not in head  # no such file was written
     assert not (out / "tune_experiment.py").exists()
     assert (out / "trial.py").exists()  # the code is converted all the same
+
+
+def test_custom_tuner_and_assessor_get_the_adapter_and_stand_in(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    folder = _experiment(tmp_path, "custom_tuner_assessor")
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    launcher = (out / "tune_experiment.py").read_text()
+    assert "custom_searcher('counting_tuner.CountingTuner', HERE / 'algorithms'" in launcher
+    assert "custom_scheduler('threshold_assessor.ThresholdAssessor'" in launcher
+    for name in ("tune_adapters.py", "nni/__init__.py", "nni/tuner.py", "nni/assessor.py"):
+        source = (out / "nni_algorithms" / name).read_text()
+        compile(source, name, "exec")
+        assert "nni2ray" not in "".join(
+            line for line in source.splitlines() if line.startswith(("import", "from"))
+        )
+    assert (out / "algorithms" / "counting_tuner.py").read_text() == (
+        FIXTURES / "custom_tuner_assessor" / "algorithms" / "counting_tuner.py"
+    ).read_text()  # the user's class is copied unchanged
 
 
 def test_runnable_project_exits_0_and_report_says_how_to_run(
