@@ -30,7 +30,7 @@ def migration_report(
     parts = [
         f"# Migration report: {experiment.name or experiment.config_file.parent.name}\n",
         _verdict(experiment, plan, reasons),
-        _contract(),
+        _contract(launch),
         _files(results),
         _config(experiment, plan, refusal, launch),
         _space(experiment, plan),
@@ -56,13 +56,23 @@ def _verdict(experiment: Experiment, plan: TunePlan | None, reasons: Sequence[No
     return "\n".join(lines) + "\n"
 
 
-def _contract() -> str:
-    return (
-        "## How the converted trial talks to Ray Tune\n\n"
+def _contract(launch: TrialLaunch) -> str:
+    how = (
         "* `tune_experiment.py` runs the converted trial script in-process for every Tune "
         "trial (`runpy`), with NNI's working directory (the code directory) and `sys.argv` "
         "from `trialCommand`.\n"
-        "* Parameters arrive as JSON in the `TUNE_TRIAL_PARAMS` environment variable: the "
+    )
+    if launch.shell:
+        how = (
+            "* `tune_experiment.py` runs `trialCommand` with `bash -c` in this folder for every "
+            "Tune trial; `tune_trial_bridge/sitecustomize.py` (on the trial's PYTHONPATH) sends "
+            "each `tune.report` of the converted Python code to the launcher over a pipe, and "
+            "the launcher reports it to Tune.\n"
+        )
+    return (
+        "## How the converted trial talks to Ray Tune\n\n"
+        + how
+        + "* Parameters arrive as JSON in the `TUNE_TRIAL_PARAMS` environment variable: the "
         "converted `nni.get_next_parameter()` reads it, and gets `{}` (NNI's standalone "
         "answer) when the script runs on its own.\n"
         '* `nni.report_intermediate_result(x)` became `tune.report({"default": x})`; dict '
@@ -129,7 +139,11 @@ def _config(
         _row("trialGpuNumber", exp.trial.gpu_number, _gpu_fate(plan)),
         _row("gpuIndices", _indices(exp.gpu_indices), _gpu_indices_fate(exp.gpu_indices)),
         _row("tuner", exp.tuner.name or exp.tuner.class_name, searcher_fate),
-        _row("assessor", exp.assessor.name if exp.assessor else None, scheduler_fate),
+        _row(
+            "assessor",
+            (exp.assessor.name or exp.assessor.class_name) if exp.assessor else None,
+            scheduler_fate,
+        ),
         _row("optimize_mode", plan.mode, "exact: Tune `mode`, metric `default`"),
         _row("trainingService.platform", exp.platform, "approximated: the local Ray cluster"),
     ]

@@ -112,6 +112,7 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
             plan = None
         else:
             plan = _with_algorithm_dirs(experiment, plan, code_dir)
+            conversion.results = _keep_algorithm_files(conversion.results, plan)
     conversion.reasons += _trial_reasons(experiment, conversion.results, launch, plan)
     _generate(conversion, experiment, plan, launch)
     return conversion
@@ -160,6 +161,30 @@ def _with_algorithm_dirs(experiment: Experiment, plan: TunePlan, code_dir: Path)
     return replace(plan, **calls)  # type: ignore[arg-type]
 
 
+def _algorithm_files(plan: TunePlan | None) -> set[str]:
+    """The custom tuner's and assessor's module files, relative to the copied code directory."""
+    calls = (plan.searcher, plan.scheduler) if plan is not None else ()
+    return {
+        posixpath.normpath(
+            posixpath.join(
+                call.kwargs["code_directory"],
+                call.kwargs["class_name"].rpartition(".")[0].replace(".", "/") + ".py",
+            )
+        )
+        for call in calls
+        if call.kind == "custom"
+    }
+
+
+def _keep_algorithm_files(results: list[ConvertResult], plan: TunePlan) -> list[ConvertResult]:
+    """A custom class's own module is copied as it is: it imports the stand-in nni."""
+    ours = _algorithm_files(plan)
+    why = "a custom tuner/assessor class: copied unchanged, it runs with nni_algorithms/nni"
+    return [
+        Skipped(result.filename, why) if result.filename in ours else result for result in results
+    ]
+
+
 def _trial_reasons(
     experiment: Experiment,
     results: list[ConvertResult],
@@ -199,17 +224,7 @@ def _trial_reasons(
             )
         )
     # A custom tuner's or assessor's own files import the copied stand-in `nni`.
-    calls = (plan.searcher, plan.scheduler) if plan is not None else ()
-    algorithm_files = {
-        posixpath.normpath(
-            posixpath.join(
-                c.kwargs["code_directory"],
-                c.kwargs["class_name"].rpartition(".")[0].replace(".", "/") + ".py",
-            )
-        )
-        for c in calls
-        if c.kind == "custom"
-    }
+    algorithm_files = _algorithm_files(plan)
     for result in results:
         kept = [note for note in result.notes if note.field == "import nni"]
         if kept and result.filename not in algorithm_files:
