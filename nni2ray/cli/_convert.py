@@ -66,7 +66,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     notes = [note for result in conversion.results for note in result.notes]
     for note in notes:
         print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
-    if conversion.refusal:
+    if conversion.refusal and not conversion.reasons:
         print(
             f"nni2ray: warning: no launcher written: {mask_text(conversion.refusal)}",
             file=sys.stderr,
@@ -79,4 +79,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     }
     summary = ", ".join(f"{name} {count}" for name, count in counts.items())
     print(f"{summary}, warnings {len(notes)}", file=sys.stderr)
+    # After writing: the project is there to inspect, but it does not run as it is.
+    for reason in conversion.reasons:
+        print(f"nni2ray: error: {mask_text(str(reason))}", file=sys.stderr)
+    if conversion.reasons:
+        return 1
     return 1 if args.check and conversion.changed else 0

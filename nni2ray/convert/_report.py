@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,13 +25,13 @@ def migration_report(
     refusal: str | None,
     launch: TrialLaunch,
     results: Sequence[ConvertResult],
+    reasons: Sequence[Note] = (),
 ) -> str:
     """Return MIGRATION.md's text."""
     parts = [
         f"# Migration report: {experiment.name or experiment.config_file.parent.name}\n",
-        f"Converted by nni2ray from `{experiment.config_file.name}`. Run the experiment with "
-        "`python tune_experiment.py` (add `--num-samples 2` for a smoke run).\n",
-        _contract(),
+        _verdict(experiment, plan, reasons),
+        _contract(launch),
         _files(results),
         _config(experiment, plan, refusal, launch),
         _space(experiment, plan),
@@ -39,13 +40,40 @@ def migration_report(
     return mask_text("\n".join(parts))
 
 
-def _contract() -> str:
-    return (
-        "## How the converted trial talks to Ray Tune\n\n"
+def _verdict(experiment: Experiment, plan: TunePlan | None, reasons: Sequence[Note]) -> str:
+    source = f"Converted by nni2ray from `{experiment.config_file.name}`."
+    if not reasons:
+        return (
+            f"{source} Run the experiment with `python tune_experiment.py` (add "
+            "`--num-samples 2` for a smoke run).\n"
+        )
+    launcher = (
+        "`tune_experiment.py` was written but cannot run every trial as converted"
+        if plan is not None
+        else "No launcher (`tune_experiment.py`) was written"
+    )
+    lines = [f"**This project does not run on plain Ray Tune yet.** {source} {launcher}:\n"]
+    lines += [f"* {note}" for note in reasons]
+    return "\n".join(lines) + "\n"
+
+
+def _contract(launch: TrialLaunch) -> str:
+    how = (
         "* `tune_experiment.py` runs the converted trial script in-process for every Tune "
         "trial (`runpy`), with NNI's working directory (the code directory) and `sys.argv` "
         "from `trialCommand`.\n"
-        "* Parameters arrive as JSON in the `TUNE_TRIAL_PARAMS` environment variable: the "
+    )
+    if launch.shell:
+        how = (
+            "* `tune_experiment.py` runs `trialCommand` with `bash -c` in this folder for every "
+            "Tune trial; `tune_trial_bridge/sitecustomize.py` (on the trial's PYTHONPATH) sends "
+            "each `tune.report` of the converted Python code to the launcher over a pipe, and "
+            "the launcher reports it to Tune.\n"
+        )
+    return (
+        "## How the converted trial talks to Ray Tune\n\n"
+        + how
+        + "* Parameters arrive as JSON in the `TUNE_TRIAL_PARAMS` environment variable: the "
         "converted `nni.get_next_parameter()` reads it, and gets `{}` (NNI's standalone "
         "answer) when the script runs on its own.\n"
         '* `nni.report_intermediate_result(x)` became `tune.report({"default": x})`; dict '
@@ -86,7 +114,9 @@ def _config(
     lines = ["## Config fields\n", "| Field | Value | Fate |", "| --- | --- | --- |"]
     lines.append(_row("experimentName", exp.name, "exact: the Tune run's name"))
     command_fate = "exact: `sys.argv` of the in-process run"
-    if launch.argv and not launch.exact:
+    if launch.shell:
+        command_fate = f"approximated: {launch.reason}"
+    elif launch.argv and not launch.exact:
         command_fate = f"approximated: {launch.reason}"
     elif not launch.argv:
         command_fate = f"not supported: {launch.reason}"
@@ -107,13 +137,36 @@ def _config(
             limits.max_trial_duration,
             "approximated: a `time_total_s` stop, checked when the trial reports",
         ),
-        _row("trialGpuNumber", exp.trial.gpu_number, f"exact: {plan.gpus_per_trial or 0} GPU"),
+        _row("trialGpuNumber", exp.trial.gpu_number, _gpu_fate(plan)),
+        _row("gpuIndices", _indices(exp.gpu_indices), _gpu_indices_fate(exp.gpu_indices)),
         _row("tuner", exp.tuner.name or exp.tuner.class_name, searcher_fate),
-        _row("assessor", exp.assessor.name if exp.assessor else None, scheduler_fate),
+        _row(
+            "assessor",
+            (exp.assessor.name or exp.assessor.class_name) if exp.assessor else None,
+            scheduler_fate,
+        ),
         _row("optimize_mode", plan.mode, "exact: Tune `mode`, metric `default`"),
         _row("trainingService.platform", exp.platform, "approximated: the local Ray cluster"),
     ]
     return "\n".join(lines + _notes_rows(plan.notes)) + "\n"
+
+
+def _gpu_fate(plan: TunePlan) -> str:
+    if plan.gpus_per_trial:
+        return f"exact: Ray gives each trial {plan.gpus_per_trial:g} GPU (CUDA_VISIBLE_DEVICES)"
+    if plan.gpus_per_trial == 0:
+        return "exact: no GPU (the launcher sets CUDA_VISIBLE_DEVICES to empty)"
+    return "exact: not set, CUDA_VISIBLE_DEVICES is left as it is"
+
+
+def _indices(indices: tuple[int, ...] | None) -> str | None:
+    return None if indices is None else ",".join(str(index) for index in indices)
+
+
+def _gpu_indices_fate(indices: tuple[int, ...] | None) -> str:
+    if indices is None:
+        return "not set: Ray uses every GPU it finds"
+    return "approximated: the launcher sets CUDA_VISIBLE_DEVICES before Ray starts"
 
 
 def _notes_rows(notes: Iterable[Note]) -> list[str]:
@@ -132,7 +185,7 @@ def _space(exp: Experiment, plan: TunePlan | None) -> str:
     ]
     searcher = plan.searcher.kind if plan else ""
     for parameter in space:
-        value = list(parameter.values) if parameter.type != "choice" else "options"
+        value = _shown_value(exp.raw_search_space, parameter.name, parameter.values)
         if parameter.type in _EXACT_TYPES and not parameter.nested:
             fate = "exact"
         elif searcher in _MODEL_SEARCHERS:
@@ -141,8 +194,19 @@ def _space(exp: Experiment, plan: TunePlan | None) -> str:
             )
         else:
             fate = "exact (NNI's formula applied by `nni_search_space.decode`)"
+        value = value.replace("|", "\\|")
         lines.append(f"| `{parameter.name}` | {parameter.type} | `{value}` | {fate} |")
     return "\n".join(lines) + "\n"
+
+
+def _shown_value(raw: Any, name: str, values: tuple[float, ...]) -> str:
+    """``_value`` as written in the search space (a choice's options, a range's bounds)."""
+    entry = raw.get(name) if isinstance(raw, dict) else None
+    if isinstance(entry, dict) and "_value" in entry:
+        text = json.dumps(entry["_value"], default=str)
+    else:
+        text = json.dumps(list(values))
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _source_notes(results: Sequence[ConvertResult]) -> str:

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import shlex
 import shutil
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
-from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
+from nni2ray.convert.launcher._command import TrialLaunch, levels_up, parse_trial_command
 from nni2ray.errors import ConvertError, OutputError, Problem, UnsupportedError
 from nni2ray.experiment.model import Experiment
+from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import TunePlan
 
-_SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache"}
+_SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache", "nni2ray-results"}
 MIGRATION_NAME = "MIGRATION.md"
 #: Written into every OUT; ``--force`` removes only a folder holding it (or an empty one).
 MARKER_NAME = ".nni2ray-convert"
+
+#: How far above the code directory a `cd ..` command may take convert's copy.
+_MAX_LEVELS_UP = 2
 
 
 @dataclass
@@ -32,6 +39,9 @@ class TreeConversion:
         links: symlinks that stay inside the code directory: name -> relative target.
         left_out: entries not copied (escaped name, reason): symlinks leaving the code
             directory, special files, names that are not UTF-8 or hold control characters.
+        reasons: why the written project cannot run every trial of the experiment on plain
+            Ray Tune (one located note each: file, field, why and what to do); ``convert``
+            exits 1 when there is any.
     """
 
     code_dir: Path
@@ -41,6 +51,7 @@ class TreeConversion:
     links: dict[str, str] = field(default_factory=dict)
     left_out: list[tuple[str, str]] = field(default_factory=list)
     config_file: Path | None = None
+    reasons: list[Note] = field(default_factory=list)
 
     @property
     def changed(self) -> list[Converted]:
@@ -138,12 +149,21 @@ def plan_tree(
     if not allow_outside:
         _refuse_outside(experiment)
     code_dir = experiment.trial.code_directory
+    launch = parse_trial_command(experiment.trial.command, code_dir)
+    up = levels_up(launch)
+    if 0 < up <= _MAX_LEVELS_UP and up < len(code_dir.resolve().parents):
+        # `cd .. && python x.py`: copy the folder the command works in, code directory within.
+        root = code_dir.resolve().parents[up - 1]
+        inner = code_dir.resolve().relative_to(root).as_posix()
+        command = f"cd {shlex.quote(inner)} && {experiment.trial.command}"
+        code_dir, launch = root, parse_trial_command(command, root)
+        if not allow_outside:
+            _refuse_outside(experiment, [("trialCommand", root)])
     conversion = TreeConversion(code_dir, config_file=experiment.config_file)
     conversion.results = [_convert_file(p, code_dir) for p in _scan(code_dir, conversion)]
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
     if failed:
         raise ConvertError(problems=failed)
-    launch = parse_trial_command(experiment.trial.command, code_dir)
     plan = None
     try:
         from nni2ray.translate import translate
@@ -151,41 +171,42 @@ def plan_tree(
         plan = translate(experiment)
     except UnsupportedError as exc:
         conversion.refusal = str(exc)
+        why = str(exc).splitlines()[0]
+        conversion.reasons.append(_reason(None, None, why, "run it with `nni2ray run` instead"))
     if plan is not None:
         from nni2ray.translate.tuners import advisor_without_nni2ray
 
         plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
-    if plan is not None and "custom" in (plan.searcher.kind, plan.scheduler.kind):
-        # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
-        conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"
-        plan = None
-    if plan is not None and plan.searcher.kind == "grid" and _continuous(experiment):
-        # The generated launcher lists the whole grid; NNI refines this one forever.
-        conversion.refusal = (
-            "GridSearch over continuous parameters (NNI's endlessly refined grid) runs only "
-            "under `nni2ray run`"
-        )
-        plan = None
-    if plan is not None and experiment.use_annotation:
-        # The trial code keeps its '@nni.' annotation strings; they run only under nni2ray.
-        conversion.refusal = "NNI annotation experiments run only under `nni2ray run`"
-        plan = None
+    if plan is not None:
+        conversion.reasons += _plan_reasons(experiment, plan, code_dir)
+        if conversion.reasons:
+            conversion.refusal = "; ".join(note.message for note in conversion.reasons)
+            plan = None
+        else:
+            plan = _with_algorithm_dirs(experiment, plan, code_dir)
+            conversion.results = _keep_algorithm_files(conversion.results, plan)
+    conversion.reasons += _trial_reasons(experiment, conversion.results, launch, plan)
     _generate(conversion, experiment, plan, launch)
     return conversion
 
 
-def _refuse_outside(experiment: Experiment) -> None:
-    """A cloned folder must not make ``convert`` copy ``/etc`` (or read a secrets file)."""
+def _refuse_outside(
+    experiment: Experiment, paths: list[tuple[str, Path | None]] | None = None
+) -> None:
+    """A cloned folder must not make ``convert`` copy ``/etc`` (or read a secrets file).
+
+    ``paths`` (field, path) default to the code directory and the search space file.
+    """
     from nni2ray.experiment import display_path, is_inside
 
     folder = experiment.root or experiment.config_file.parent
-    outside = [
-        (name, path)
-        for name, path in (
+    if paths is None:
+        paths = [
             ("trialCodeDirectory", experiment.trial.code_directory),
             ("searchSpaceFile", experiment.search_space_file),
-        )
-        if path is not None and not is_inside(path, folder)
+        ]
+    outside = [
+        (name, path) for name, path in paths if path is not None and not is_inside(path, folder)
     ]
     if outside:
         hint = "move it into the experiment folder, or pass --allow-outside to use it anyway"
@@ -209,19 +230,161 @@ def _continuous(experiment: Experiment) -> bool:
     return isinstance(space, dict) and not nni_space.is_finite(space)
 
 
+def _reason(file: Path | str | None, field: str | None, why: str, fix: str) -> Note:
+    return Note(Severity.REFUSED, f"{why}; {fix}", file, field)
+
+
+def _plan_reasons(experiment: Experiment, plan: TunePlan, code_dir: Path) -> list[Note]:
+    """What keeps the plan's searcher or scheduler off plain Ray Tune."""
+    config = experiment.config_file.name
+    found = []
+    for field_name, call in (("tuner", plan.searcher), ("assessor", plan.scheduler)):
+        if call.kind == "custom" and _algorithm_dir(experiment, call.kwargs, code_dir) is None:
+            found.append(
+                _reason(
+                    config,
+                    f"{field_name}.codeDirectory",
+                    f"the custom {field_name} "
+                    f"{call.nni_name} lives outside the trial code directory, which is all "
+                    "convert copies",
+                    "move its folder into the trial code directory",
+                )
+            )
+    if plan.searcher.kind == "grid" and _continuous(experiment):
+        found.append(
+            _reason(
+                config,
+                "tuner.name",
+                "GridSearch over continuous parameters refines NNI's grid forever, which a "
+                "launcher's finite grid_search cannot",
+                "run it with `nni2ray run`, or make every parameter finite",
+            )
+        )
+    return found
+
+
+def _algorithm_dir(experiment: Experiment, kwargs: dict[str, Any], code_dir: Path) -> str | None:
+    """The custom class's folder relative to the copied code directory (None: outside)."""
+    folder = Path(kwargs.get("code_directory") or experiment.config_file.parent).resolve()
+    try:
+        return folder.relative_to(code_dir.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _with_algorithm_dirs(experiment: Experiment, plan: TunePlan, code_dir: Path) -> TunePlan:
+    """Custom classes: their folder relative to the converted project, and the mode."""
+    calls = {}
+    for name, call in (("searcher", plan.searcher), ("scheduler", plan.scheduler)):
+        if call.kind == "custom":
+            folder = _algorithm_dir(experiment, call.kwargs, code_dir)
+            kwargs = dict(call.kwargs, code_directory=folder, mode=plan.mode)
+            calls[name] = replace(call, kwargs=kwargs)
+    return replace(plan, **calls)  # type: ignore[arg-type]
+
+
+def _algorithm_files(plan: TunePlan | None) -> set[str]:
+    """The custom tuner's and assessor's module files, relative to the copied code directory."""
+    calls = (plan.searcher, plan.scheduler) if plan is not None else ()
+    return {
+        posixpath.normpath(
+            posixpath.join(
+                call.kwargs["code_directory"],
+                call.kwargs["class_name"].rpartition(".")[0].replace(".", "/") + ".py",
+            )
+        )
+        for call in calls
+        if call.kind == "custom"
+    }
+
+
+def _keep_algorithm_files(results: list[ConvertResult], plan: TunePlan) -> list[ConvertResult]:
+    """A custom class's own module is copied as it is: it imports the stand-in nni."""
+    ours = _algorithm_files(plan)
+    why = "a custom tuner/assessor class: copied unchanged, it runs with nni_algorithms/nni"
+    return [
+        Skipped(result.filename, why) if result.filename in ours else result for result in results
+    ]
+
+
+def _trial_reasons(
+    experiment: Experiment,
+    results: list[ConvertResult],
+    launch: TrialLaunch,
+    plan: TunePlan | None,
+) -> list[Note]:
+    """What keeps the converted trial code or its command from running without nni."""
+    config = experiment.config_file.name
+    found = []
+    if experiment.use_annotation:
+        found.append(
+            _reason(
+                config,
+                "useAnnotation",
+                "annotated trials are not converted (their "
+                "parameters and reports live in string annotations)",
+                "rewrite the annotations as nni API calls, then convert again",
+            )
+        )
+    if levels_up(launch):
+        found.append(
+            _reason(
+                config,
+                "trialCommand",
+                f"the command works in `{launch.cwd}`, too far "
+                "above the trial code directory to copy",
+                "set trialCodeDirectory to the folder the command works in",
+            )
+        )
+    if not launch.argv and not launch.shell:
+        found.append(
+            _reason(
+                config,
+                "trialCommand",
+                f"the trial command cannot be run: {launch.reason}",
+                "write the command as `python FILE.py ARGS`",
+            )
+        )
+    # A custom tuner's or assessor's own files import the copied stand-in `nni`.
+    algorithm_files = _algorithm_files(plan)
+    for result in results:
+        kept = [note for note in result.notes if note.field == "import nni"]
+        if kept and result.filename not in algorithm_files:
+            found.append(
+                _reason(
+                    result.filename,
+                    "import nni",
+                    "the converted file still imports nni, "
+                    "which a plain Ray Tune project does not have",
+                    "rewrite by hand the lines MIGRATION.md lists as left unconverted",
+                )
+            )
+    return found
+
+
 def _generate(
     conversion: TreeConversion, experiment: Experiment, plan: TunePlan | None, launch: TrialLaunch
 ) -> None:
     from nni2ray.convert._report import migration_report
+    from nni2ray.convert.launcher._adapters import adapter_files
+    from nni2ray.convert.launcher._bridge import BRIDGE_FILE, BRIDGE_SOURCE
     from nni2ray.convert.launcher._generate import LAUNCHER_NAME, SPACE_MODULE, launcher_source
     from nni2ray.translate.param_space import nni_space_source
 
     generated = conversion.generated
     if plan is not None:
         command, config = experiment.trial.command, experiment.config_file.name
-        generated[LAUNCHER_NAME] = launcher_source(plan, launch, command, config)
+        generated[LAUNCHER_NAME] = launcher_source(
+            plan, launch, command, config, experiment.gpu_indices
+        )
         generated[SPACE_MODULE] = nni_space_source()
-    report = migration_report(experiment, plan, conversion.refusal, launch, conversion.results)
+        if launch.shell:
+            generated[BRIDGE_FILE] = BRIDGE_SOURCE
+        if "custom" in (plan.searcher.kind, plan.scheduler.kind):
+            generated.update(adapter_files())
+    report = migration_report(
+        experiment, plan, conversion.refusal, launch, conversion.results, conversion.reasons
+    )
     generated[MIGRATION_NAME] = report + _left_out_section(conversion)
     # Converting a converted project again regenerates nni2ray's own files.
     conversion.results = [
@@ -313,6 +476,7 @@ def _write_into(conversion: TreeConversion, out: Path) -> None:
         link.parent.mkdir(parents=True, exist_ok=True)
         os.symlink(target_text, link)
     for name, text in conversion.generated.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text(text, encoding="utf-8")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -17,16 +18,30 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "experiment
 EXPERIMENTS = sorted(p.name for p in EXPERIMENTS_DIR.iterdir() if p.is_dir())
 CONFIGS = {"multi_config": "config_tpe.yml", "config_variants": "configs/quick.yml"}
 NO_LAUNCHER = {
-    "custom_tuner": "custom tuners have no Ray Tune searcher",
-    "custom_tuner_assessor": "custom tuners and assessors run only under nni2ray run",
     "continuous_grid": "NNI's grid over continuous parameters is endless",
+    "annotated_trial": "annotations are strings convert does not rewrite",
+    "launcher_run": "a Python launcher's own code has no Ray Tune rewrite",
+    "launcher_start_poll": "a Python launcher's own code has no Ray Tune rewrite",
 }
 NEEDS_GPU = {"gpu_trial"}
+# Deterministic trials: test_convert_same_metrics.py runs these once under `nni2ray run` and
+# once through their launcher, and compares every metric (so they are not run again here).
+DETERMINISTIC = {
+    "cmd_cd_parent",
+    "cmd_env_var",
+    "cmd_export_source",
+    "cmd_shell_script",
+    "cmd_unbuffered",
+    "dict_no_default",
+    "gpu_zero",
+}
 TRIALS = 2
 
 
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    # The user's environment is active: `python3` in a shell trial command is this Python.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # Only the installed packages' folders, read without running their .pth hooks: an
     # editable install of nni2ray (as the README's test command makes) stays invisible.
     env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
@@ -49,15 +64,21 @@ def _python(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedP
     )
 
 
-def _convert(name: str, out: Path) -> None:
+@pytest.mark.parametrize("name", sorted(NO_LAUNCHER))
+def test_convert_refuses_with_exit_1(name: str, tmp_path: Path) -> None:
+    _convert(name, tmp_path / "out", expected=1)
+
+
+def _convert(name: str, out: Path, expected: int = 0) -> None:
     config = ["--config", CONFIGS[name]] if name in CONFIGS else []
-    assert main(["convert", str(EXPERIMENTS_DIR / name), "-o", str(out), *config]) == 0
+    assert main(["convert", str(EXPERIMENTS_DIR / name), "-o", str(out), *config]) == expected
 
 
 RUNNABLE = [
     n
     for n in EXPERIMENTS
-    if n not in NO_LAUNCHER and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
+    if n not in NO_LAUNCHER.keys() | DETERMINISTIC | {"custom_tuner_assessor"}
+    and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 
 
@@ -78,12 +99,31 @@ def test_converted_experiment_runs_with_only_ray(name: str, tmp_path: Path) -> N
 
 
 @pytest.mark.ray
-@pytest.mark.parametrize("name", sorted(NO_LAUNCHER))
-def test_unsupported_experiment_still_converts_its_code(name: str, tmp_path: Path) -> None:
+def test_custom_tuner_and_assessor_convert_and_write_the_golden_records(tmp_path: Path) -> None:
+    """The user's classes run unchanged in the launcher (stand-in nni, no nni2ray) and NNI
+    calls them exactly as `nni2ray run` does (tests/ray/test_custom_algorithms.py)."""
+    name = "custom_tuner_assessor"
     out = tmp_path / "out"
     _convert(name, out)
-    assert not (out / "tune_experiment.py").exists()
-    assert "No launcher was written" in (out / "MIGRATION.md").read_text()
+    env = _clean_env()
+    env["COUNTING_TUNER_RECORD"] = str(tmp_path / "tuner.json")
+    env["THRESHOLD_ASSESSOR_RECORD"] = str(tmp_path / "assessor.json")
+    run = subprocess.run(
+        [sys.executable, "-S", "-P", "tune_experiment.py", "--storage-path", str(tmp_path / "r")],
+        cwd=out,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert "Finished 6 trials (0 errored)" in run.stdout  # the tuner has 6 parameter sets
+    for record, golden in (
+        ("tuner.json", "expected_tuner.json"),
+        ("assessor.json", "expected_assessor.json"),
+    ):
+        expected = json.loads((EXPERIMENTS_DIR / name / golden).read_text())
+        assert json.loads((tmp_path / record).read_text()) == expected, record
 
 
 @pytest.mark.parametrize("name", sorted(NEEDS_GPU))
@@ -95,3 +135,66 @@ def test_gpu_experiment_launcher_asks_ray_for_gpus(name: str, tmp_path: Path) ->
     launcher = (out / "tune_experiment.py").read_text()
     assert "{'cpu': 1.0, 'gpu': 1.0}" in launcher
     compile(launcher, str(out / "tune_experiment.py"), "exec")
+
+
+PBT_TRIAL = """
+import json
+import os
+import time
+
+import nni
+
+params = nni.get_next_parameter()
+start = time.time()
+time.sleep(1.5)
+folder = params["save_checkpoint_dir"]
+with open(os.path.join(folder, "model.txt"), "w") as handle:
+    handle.write(str(params["x"]))
+nni.report_intermediate_result({"loss": params["x"]})  # no "default": must not abort the run
+nni.report_final_result({"default": params["x"], "start": start, "end": time.time(),
+                         "folder": folder})
+"""
+
+PBT_CONFIG = """
+searchSpace:
+  x: {_type: uniform, _value: [0, 1]}
+trialCommand: python3 trial.py
+trialConcurrency: 1
+tuner: {name: PBT, classArgs: {optimize_mode: maximize, seed: 3}}
+trainingService: {platform: local}
+"""
+
+
+@pytest.mark.ray
+def test_seeded_pbt_launcher_keeps_concurrency_and_gives_checkpoint_folders(
+    tmp_path: Path,
+) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(PBT_TRIAL)
+    (exp / "config.yml").write_text(PBT_CONFIG)
+    out = tmp_path / "out"
+    assert main(["convert", str(exp), "-o", str(out)]) == 0
+    storage = tmp_path / "results"
+    run = _python(
+        "tune_experiment.py",
+        "--num-samples",
+        "2",
+        "--storage-path",
+        str(storage),
+        cwd=out,
+        timeout=400,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert "Finished 2 trials (0 errored)" in run.stdout
+    finals = []
+    for result_file in storage.glob("*/*/result.json"):
+        rows = [json.loads(line) for line in result_file.read_text().splitlines() if line]
+        finals.append(next(row for row in rows if row.get("final_result")))
+    assert len(finals) == 2
+    first, second = sorted(finals, key=lambda row: row["start"])
+    assert first["end"] <= second["start"], "trialConcurrency 1 ran two trials at once"
+    folders = {row["folder"] for row in finals}
+    assert len(folders) == 2  # one checkpoint folder per trial
+    for row in finals:
+        assert Path(row["folder"], "model.txt").read_text() == str(row["default"])

@@ -6,9 +6,11 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from nni2ray.cli import main
 from tests.ray.conftest import run_folder
-from tests.ray.test_convert_e2e import _python
+from tests.ray.test_convert_e2e import DETERMINISTIC, EXPERIMENTS_DIR, _python
 
 TRIAL = textwrap.dedent(
     """
@@ -74,3 +76,68 @@ def test_converted_trials_report_what_nni2ray_run_records(tmp_path: Path) -> Non
     )
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     assert _converted_sequences(tmp_path / "tune") == recorded
+
+
+# Keys Ray Tune adds to every result row; everything else in a row is what the trial reported.
+_TUNE_KEYS = {
+    "checkpoint_dir_name",
+    "config",
+    "date",
+    "done",
+    "experiment_tag",
+    "hostname",
+    "iterations_since_restore",
+    "node_ip",
+    "pid",
+    "should_checkpoint",
+    "time_since_restore",
+    "time_this_iter_s",
+    "time_total_s",
+    "timestamp",
+    "training_iteration",
+    "trial_id",
+    "final_result",
+}
+
+
+def _plain(value: object) -> object:
+    """NNI records a number as itself and Tune as {"default": x}: compare them as x."""
+    if isinstance(value, dict) and set(value) == {"default"}:
+        return value["default"]
+    return value
+
+
+def _reported(storage: Path) -> dict[str, list]:
+    sequences = {}
+    for result_file in storage.glob("*/*/result.json"):
+        rows = [json.loads(line) for line in result_file.read_text().splitlines() if line]
+        params = rows[0]["config"]["nni_params"]
+        sequences[_key(params)] = [
+            _plain({k: v for k, v in row.items() if k not in _TUNE_KEYS}) for row in rows
+        ]
+    return sequences
+
+
+@pytest.mark.parametrize("name", sorted(DETERMINISTIC))
+def test_command_form_fixture_reports_what_nni2ray_run_records(name: str, tmp_path: Path) -> None:
+    """Each trial-command form: the launcher, in an interpreter without nni or nni2ray,
+    completes both trials and reports per parameter set exactly what `nni2ray run` records."""
+    summary = run_folder(EXPERIMENTS_DIR / name, tmp_path / "run")
+    recorded = {
+        _key(r.parameters): [_plain(m["value"]) for m in r.metrics] for r in summary.records
+    }
+    assert len(recorded) == 2 and all(len(v) >= 2 for v in recorded.values()), recorded
+
+    out = tmp_path / "converted"
+    assert main(["convert", str(EXPERIMENTS_DIR / name), "-o", str(out)]) == 0
+    for module in ("nni", "nni2ray"):
+        assert _python("-c", f"import {module}", cwd=out).returncode != 0
+    storage = tmp_path / "tune"
+    run = _python("tune_experiment.py", "--storage-path", str(storage), cwd=out, timeout=400)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "Finished 2 trials (0 errored)" in run.stdout, output[-4000:]
+    assert _reported(storage) == recorded
+    if name == "gpu_zero":  # trialGpuNumber 0: both sides hide every GPU
+        finals = [sequence[-1] for sequence in recorded.values()]
+        assert all(final["visible_gpus"] == 0 for final in finals), finals

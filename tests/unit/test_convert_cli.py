@@ -102,3 +102,82 @@ def test_converting_a_converted_project_changes_no_code(tmp_path: Path) -> None:
     assert main(["convert", str(out), "-o", str(again)]) == 0
     assert (again / "main.py").read_bytes() == (out / "main.py").read_bytes()
     assert (again / "tune_experiment.py").read_bytes() == (out / "tune_experiment.py").read_bytes()
+
+
+def test_unrunnable_project_is_written_then_exit_1_with_one_line_per_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    folder = _experiment(tmp_path, "custom_tuner_assessor")
+    # The trial code moves into code/: the custom classes in algorithms/ are left outside.
+    (folder / "code").mkdir()
+    (folder / "trial.py").rename(folder / "code" / "trial.py")
+    config = folder / "config.yml"
+    text = config.read_text().replace("trialCodeDirectory: .", "trialCodeDirectory: code")
+    config.write_text(text)
+    assert main(["convert", str(folder), "-o", str(out)]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(errors) == 2, errors
+    assert "config.yml: tuner.codeDirectory: the custom tuner" in errors[0]
+    assert "config.yml: assessor.codeDirectory: the custom assessor" in errors[1]
+    assert all("move its folder into the trial code directory" in line for line in errors)
+    report = (out / "MIGRATION.md").read_text()
+    head = report.split("## How", 1)[0]
+    assert "does not run on plain Ray Tune" in head
+    assert "tuner.codeDirectory" in head and "assessor.codeDirectory" in head
+    assert "python tune_experiment.py" not in head  # no such file was written
+    assert not (out / "tune_experiment.py").exists()
+    assert (out / "trial.py").exists()  # the code is converted all the same
+
+
+def test_custom_tuner_and_assessor_get_the_adapter_and_stand_in(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    folder = _experiment(tmp_path, "custom_tuner_assessor")
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    launcher = (out / "tune_experiment.py").read_text()
+    assert "custom_searcher('counting_tuner.CountingTuner', HERE / 'algorithms'" in launcher
+    assert "custom_scheduler('threshold_assessor.ThresholdAssessor'" in launcher
+    for name in ("tune_adapters.py", "nni/__init__.py", "nni/tuner.py", "nni/assessor.py"):
+        source = (out / "nni_algorithms" / name).read_text()
+        compile(source, name, "exec")
+        assert "nni2ray" not in "".join(
+            line for line in source.splitlines() if line.startswith(("import", "from"))
+        )
+    assert (out / "algorithms" / "counting_tuner.py").read_text() == (
+        FIXTURES / "custom_tuner_assessor" / "algorithms" / "counting_tuner.py"
+    ).read_text()  # the user's class is copied unchanged
+
+
+def test_runnable_project_exits_0_and_report_says_how_to_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path, "all_types")), "-o", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+    head = (out / "MIGRATION.md").read_text().splitlines()[:4]
+    assert any("Run the experiment with `python tune_experiment.py`" in line for line in head)
+
+
+def test_search_space_table_shows_choice_values(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["convert", str(_experiment(tmp_path, "all_types")), "-o", str(out)]) == 0
+    report = (out / "MIGRATION.md").read_text()
+    assert '| `activation` | choice | `["relu", 1, 2.5, "tanh"]` |' in report
+    assert "`options`" not in report
+
+
+def test_annotated_trial_is_refused_with_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "annotated"
+    folder.mkdir()
+    (folder / "trial.py").write_text(
+        '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1\n"""@nni.report_final_result(a)"""\n'
+    )
+    (folder / "config.yml").write_text(
+        "trialCommand: python3 trial.py\nuseAnnotation: true\ntrialConcurrency: 1\n"
+        "tuner: {name: Random}\ntrainingService: {platform: local}\n"
+    )
+    assert main(["convert", str(folder), "-o", str(tmp_path / "out")]) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert any("useAnnotation" in line for line in errors), errors

@@ -115,8 +115,12 @@ def test_config_is_valid_and_references_exist(config: Path) -> None:
     code = (base / code_dir).resolve()
     assert code.is_dir(), f"trial code directory {code} missing"
 
-    # Every local file named in the command (scripts, wrappers) exists in the code dir.
-    for token in shlex.split(command):
+    # Every local file named in the command (scripts, wrappers) exists in the code dir
+    # (or in the folder a leading `cd DIR &&` moves to).
+    words = shlex.split(command)
+    if words[:1] == ["cd"] and words[2:3] == ["&&"]:
+        code, words = (code / words[1]).resolve(), words[3:]
+    for token in words:
         if token.endswith((".py", ".sh")):
             assert (code / token).is_file(), f"{token} not found in {code}"
 

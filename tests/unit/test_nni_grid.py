@@ -172,9 +172,10 @@ def test_convert_writes_no_launcher_for_an_endless_grid(
     from tests.conftest import EXPERIMENTS
 
     out = tmp_path / "out"
-    assert main(["convert", str(EXPERIMENTS / "continuous_grid"), "-o", str(out)]) == 0
-    assert capsys.readouterr().err.startswith(
-        "nni2ray: warning: no launcher written: GridSearch over continuous parameters "
-        "(NNI's endlessly refined grid) runs only under `nni2ray run`\n"
+    assert main(["convert", str(EXPERIMENTS / "continuous_grid"), "-o", str(out)]) == 1
+    assert capsys.readouterr().err.endswith(
+        "nni2ray: error: config.yml: tuner.name: GridSearch over continuous parameters refines "
+        "NNI's grid forever, which a launcher's finite grid_search cannot; run it with "
+        "`nni2ray run`, or make every parameter finite\n"
     )
     assert not (out / "tune_experiment.py").exists() and (out / "MIGRATION.md").exists()

@@ -56,4 +56,9 @@ def test_both_callers_read_the_same_command(tmp_path: Path) -> None:
     assert warm is not None
     assert (warm.argv, warm.env, warm.unbuffered) == (("t.py", "--x", "1"), (("SEED", "3"),), True)
     launch = parse_trial_command(command, tmp_path)
-    assert (launch.argv, launch.env, launch.exact) == (("t.py", "--x", "1"), {"SEED": "3"}, True)
+    assert (launch.argv, launch.prefix_env, launch.flags, launch.exact) == (
+        ("t.py", "--x", "1"),
+        {"SEED": "3"},
+        ("-u",),
+        True,
+    )

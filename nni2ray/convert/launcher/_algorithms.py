@@ -40,7 +40,12 @@ def _exact(call: SearcherCall | SchedulerCall) -> str:
 
 def _random_source(call: SearcherCall) -> Source:
     if call.kwargs.get("seed") is not None:
-        body = f"    return BasicVariantGenerator(random_state={call.kwargs['seed']!r})"
+        # Tune ignores max_concurrent_trials for a search_alg it did not build: pass it here.
+        seed = call.kwargs["seed"]
+        body = (
+            f"    return BasicVariantGenerator(random_state={seed!r}, "
+            "max_concurrent=max_concurrent)"
+        )
         return ["from ray.tune.search.basic_variant import BasicVariantGenerator"], body
     return [], "    return None  # Tune's default: random search"
 
@@ -78,6 +83,24 @@ def _needs_nni2ray(what: str) -> Callable[[Any], Source]:
     return source
 
 
+def _custom_source(function: str, call: SearcherCall | SchedulerCall, extra: str) -> Source:
+    """A user's class: ``code_directory`` is relative to the converted project here."""
+    kwargs = call.kwargs
+    args = [
+        repr(kwargs["class_name"]),
+        f"HERE / {kwargs.get('code_directory') or '.'!r}",
+        repr(dict(kwargs.get("class_args") or {})),
+    ]
+    if extra:
+        args += ["SEARCH_SPACE", "max_concurrent", repr(kwargs.get("mode", "max"))]
+    body = (
+        '    sys.path.insert(0, str(HERE / "nni_algorithms"))\n'
+        f"    from tune_adapters import {function}\n\n"
+        f"    return {function}({', '.join(args)})"
+    )
+    return [], body
+
+
 def _kind_fate(call: SearcherCall | SchedulerCall) -> str:
     return f"{_exact(call)}: {call.kind} search"
 
@@ -90,8 +113,11 @@ SEARCHER_SOURCES: dict[SearcherKind, SearcherSource] = {
     # Converted plans replace the bracket schedule first (tuners.advisor_without_nni2ray).
     SearcherKind.HYPERBAND: SearcherSource(_needs_nni2ray("Hyperband"), _kind_fate),
     SearcherKind.BOHB: SearcherSource(_needs_nni2ray("BOHB"), _kind_fate),
-    # A custom tuner imports nni: convert refuses it before a launcher is written.
-    SearcherKind.CUSTOM: SearcherSource(_needs_nni2ray("a custom tuner"), _kind_fate),
+    # The user's class runs through nni_algorithms/tune_adapters.py (see ._adapters).
+    SearcherKind.CUSTOM: SearcherSource(
+        lambda call: _custom_source("custom_searcher", call, "searcher"),
+        lambda call: "exact: the class runs unchanged (nni_algorithms/tune_adapters.py)",
+    ),
 }
 
 
@@ -135,6 +161,8 @@ SCHEDULER_SOURCES: dict[SchedulerKind, SchedulerSource] = {
     SchedulerKind.ASHA: SchedulerSource(_asha_source, _asha_fate),
     SchedulerKind.MEDIANSTOP: SchedulerSource(_medianstop_source, _medianstop_fate),
     SchedulerKind.FIFO: SchedulerSource(_fifo_source, _scheduler_fate),
-    # A custom assessor imports nni: convert refuses it before a launcher is written.
-    SchedulerKind.CUSTOM: SchedulerSource(_needs_nni2ray("a custom assessor"), _scheduler_fate),
+    SchedulerKind.CUSTOM: SchedulerSource(
+        lambda call: _custom_source("custom_scheduler", call, ""),
+        lambda call: "exact: the class runs unchanged (nni_algorithms/tune_adapters.py)",
+    ),
 }

@@ -17,7 +17,13 @@ SPACE_MODULE = "nni_search_space.py"
 LAUNCHER_NAME = "tune_experiment.py"
 
 
-def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_file: str) -> str:
+def launcher_source(
+    plan: TunePlan,
+    launch: TrialLaunch,
+    command: str,
+    config_file: str,
+    gpu_indices: tuple[int, ...] | None = None,
+) -> str:
     """Return the text of ``tune_experiment.py`` for ``plan``.
 
     Args:
@@ -25,6 +31,7 @@ def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_fi
         launch: the parsed trialCommand (empty ``argv`` when it cannot run in-process).
         command: the trialCommand as written, for comments.
         config_file: the config's name, for the docstring.
+        gpu_indices: NNI's gpuIndices (the GPUs trials may use), None for all.
     """
     searcher_imports, searcher = SEARCHER_SOURCES[plan.searcher.kind].source(plan.searcher)
     scheduler_imports, scheduler = SCHEDULER_SOURCES[plan.scheduler.kind].source(plan.scheduler)
@@ -34,8 +41,17 @@ def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_fi
         config_file=config_file,
         command=command,
         imports="".join(f"{line}\n" for line in imports),
+        trial_comment=_trial_comment(launch),
         argv=repr(list(launch.argv)),
         env=repr(launch.env),
+        cwd=repr(launch.cwd),
+        prefix_env=repr(launch.prefix_env),
+        flags=repr(list(launch.flags)),
+        shell=repr(launch.shell or None),
+        timeout=repr(plan.max_trial_duration_s),
+        checkpoint_dirs=repr(plan.checkpoint_dirs),
+        gpu_environment=_gpu_environment(plan),
+        gpu_setup=_gpu_setup(gpu_indices),
         search_space=json.dumps(plan.search_space, indent=4),
         extra_parameters=_literal(plan.extra_parameters),
         extra_origin="Hyperband/BOHB (TRIAL_BUDGET)" if plan.extra_parameters else "tuner",
@@ -47,12 +63,44 @@ def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_fi
         num_samples=plan.num_samples,
         concurrency=plan.max_concurrent_trials,
         time_budget=plan.time_budget_s,
-        refusal=f"the trial command cannot run as a Tune function trial: {launch.reason}",
         resources=_resources(plan),
         mode=plan.mode,
         stop=repr({"time_total_s": plan.max_trial_duration_s})
         if plan.max_trial_duration_s
         else "None",
+    )
+
+
+def _trial_comment(launch: TrialLaunch) -> str:
+    if launch.shell:
+        return (
+            "# It is not one Python line the launcher can follow, so each Tune trial runs it\n"
+            "# with `bash -c` in this folder; tune_trial_bridge/ passes its reports to Tune."
+        )
+    text = (
+        "# Each Tune trial runs the converted script in-process the same way: same working\n"
+        "# directory, same sys.argv, same variables."
+    )
+    if launch.reason:
+        text += f"\n# Note: {launch.reason}."
+    return text
+
+
+def _gpu_environment(plan: TunePlan) -> str:
+    if plan.gpus_per_trial:
+        return "    pass  # Ray sets CUDA_VISIBLE_DEVICES to the GPUs it gave the trial"
+    if plan.gpus_per_trial == 0:
+        return '    environ["CUDA_VISIBLE_DEVICES"] = ""  # trialGpuNumber: 0 hides every GPU'
+    return "    pass  # trialGpuNumber not set: CUDA_VISIBLE_DEVICES is left as it is"
+
+
+def _gpu_setup(gpu_indices: tuple[int, ...] | None) -> str:
+    if gpu_indices is None:
+        return ""
+    devices = ",".join(str(index) for index in gpu_indices)
+    return (
+        "    # NNI's gpuIndices: Ray sees (and hands trials) only these GPUs.\n"
+        f'    os.environ["CUDA_VISIBLE_DEVICES"] = "{devices}"\n'
     )
 
 
@@ -69,6 +117,11 @@ def _resources(plan: TunePlan) -> str:
 
 def _param_space(plan: TunePlan) -> str:
     head = "def make_param_space(num_samples: int) -> tuple[dict, int]:\n"
+    if plan.searcher.kind == SearcherKind.CUSTOM:
+        return head + (
+            '    """The custom tuner suggests every trial\'s parameters ({"nni_params": ...})."""\n'
+            "    return {}, num_samples"
+        )
     if plan.searcher.kind in (SearcherKind.GRID, SearcherKind.BATCH):
         points = (
             "list(nni_search_space.grid(SEARCH_SPACE))"

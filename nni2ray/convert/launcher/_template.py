@@ -21,6 +21,7 @@ import json
 import os
 import runpy
 import sys
+import threading
 from pathlib import Path
 
 from ray import tune
@@ -31,10 +32,15 @@ sys.path.insert(0, str(HERE))  # for nni_search_space and the trial's own module
 import nni_search_space  # noqa: E402
 
 # --- The trial
-# NNI ran `$command` in the trial code directory. Each Tune trial runs the converted
-# script in-process the same way: same working directory, same sys.argv, same variables.
+# NNI ran `$command` in a shell in the trial code directory.
+$trial_comment
 TRIAL_ARGV = $argv
-TRIAL_ENV = $env
+TRIAL_CWD = $cwd  # relative to this folder (`cd DIR` in the command)
+TRIAL_ENV = $env  # exported before Python starts; `$$VAR` expands when a trial starts
+TRIAL_PREFIX_ENV = $prefix_env  # `VAR=value` words in front of the Python command
+TRIAL_FLAGS = $flags  # interpreter flags reproduced in-process
+TRIAL_SHELL = $shell  # set: the command runs as a subprocess trial (`bash -c`)
+TRIAL_TIMEOUT_S = $timeout  # maxTrialDuration: a subprocess trial is killed after it
 # The converted `nni.get_next_parameter()` reads the trial's parameters (JSON) from this
 # variable, and falls back to {} (NNI's standalone behaviour) when it is not set.
 PARAMS_VARIABLE = "TUNE_TRIAL_PARAMS"
@@ -50,13 +56,15 @@ $search_space
 )
 # Added to every trial's parameters, as NNI's $extra_origin did.
 EXTRA_PARAMETERS = $extra_parameters
+# NNI's PBT tuner gives each trial `load_checkpoint_dir` and `save_checkpoint_dir`.
+CHECKPOINT_DIRS = $checkpoint_dirs
 
 
 $param_space
 
 
 def run_trial(config: dict) -> None:
-    """One Tune trial: decode the config into NNI parameters and run the converted script."""
+    """One Tune trial: decode the config into NNI parameters and run the converted trial."""
     sys.path.insert(0, str(HERE))
     import nni_search_space
 
@@ -65,26 +73,103 @@ def run_trial(config: dict) -> None:
     else:
         params = nni_search_space.decode(SEARCH_SPACE, config)
     params.update(EXTRA_PARAMETERS)
-    os.environ.update(TRIAL_ENV)
+    if CHECKPOINT_DIRS:  # NNI's PBT: one folder per trial to load from and save to
+        folder = os.path.join(os.getcwd(), "checkpoint")  # Tune's per-trial directory
+        os.makedirs(folder, exist_ok=True)
+        params["load_checkpoint_dir"] = params["save_checkpoint_dir"] = folder
     os.environ[PARAMS_VARIABLE] = json.dumps(params)
     os.environ.setdefault("NNI_OUTPUT_DIR", os.getcwd())  # Tune's per-trial directory
-    os.chdir(HERE)
-    sys.argv = list(TRIAL_ARGV)
+    trial_environment(os.environ)
+    if TRIAL_SHELL:
+        run_shell_trial()
+        return
+    for name, value in TRIAL_ENV.items():  # as the shell does: expanded, then exported
+        os.environ[name] = os.path.expandvars(value)
+    argv = [os.path.expandvars(word) for word in TRIAL_ARGV]
+    for name, value in TRIAL_PREFIX_ENV.items():
+        os.environ[name] = os.path.expandvars(value)
+    workdir = HERE / TRIAL_CWD
+    os.chdir(workdir)
+    apply_flags(TRIAL_FLAGS)
     try:
-        if TRIAL_ARGV[0] == "-m":
-            sys.argv = [TRIAL_ARGV[1], *TRIAL_ARGV[2:]]
-            runpy.run_module(TRIAL_ARGV[1], run_name="__main__", alter_sys=True)
+        if argv[0] == "-m":
+            sys.argv = [argv[1], *argv[2:]]
+            sys.path[0] = str(workdir)
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         else:
-            sys.path[0] = str((HERE / TRIAL_ARGV[0]).parent)
-            runpy.run_path(str(HERE / TRIAL_ARGV[0]), run_name="__main__")
+            sys.argv = argv
+            sys.path[0] = str((workdir / argv[0]).parent)
+            runpy.run_path(str(workdir / argv[0]), run_name="__main__")
     except SystemExit as ended:
         # NNI marks a trial FAILED when its process exits non-zero; so does this.
         if ended.code not in (None, 0):
             raise RuntimeError(f"the trial script exited with status {ended.code}") from ended
 
 
+def apply_flags(flags: list) -> None:
+    """What `python -u` and `python -W ARG` change, for the in-process run."""
+    import warnings
+
+    for index, flag in enumerate(flags):
+        if flag == "-u":
+            os.environ["PYTHONUNBUFFERED"] = "1"
+            sys.stdout.reconfigure(line_buffering=True)
+            sys.stderr.reconfigure(line_buffering=True)
+        elif flag == "-W":
+            sys.warnoptions.append(flags[index + 1])
+            warnings._processoptions([flags[index + 1]])  # what -W does at startup
+
+
+def trial_environment(environ) -> None:
+    """The trial's GPUs: Tune's assignment, or none at all when the trial asks for none."""
+$gpu_environment
+
+
+def run_shell_trial() -> None:
+    """Run TRIAL_SHELL in the code directory; forward each `tune.report` of its Python code."""
+    import subprocess
+
+    read_end, write_end = os.pipe()
+    env = dict(os.environ, TUNE_BRIDGE_FD=str(write_end))
+    bridge = str(HERE / "tune_trial_bridge")  # its sitecustomize.py patches tune.report
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (bridge, env.get("PYTHONPATH")) if p)
+    process = subprocess.Popen(
+        ["bash", "-c", TRIAL_SHELL], cwd=HERE, env=env, pass_fds=(write_end,),
+        preexec_fn=_die_with_launcher,
+    )
+    os.close(write_end)
+    timed_out = threading.Event()
+    timer = threading.Timer(TRIAL_TIMEOUT_S or 0, lambda: timed_out.set() or process.kill())
+    if TRIAL_TIMEOUT_S:
+        timer.start()
+    try:
+        with os.fdopen(read_end, encoding="utf-8") as reports:
+            for line in reports:
+                tune.report(json.loads(line))
+        code = process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if timed_out.is_set():  # NNI ends such a trial with what it reported
+        print(f"the trial ran past maxTrialDuration ({TRIAL_TIMEOUT_S} s)", file=sys.stderr)
+    elif code != 0:
+        raise RuntimeError(f"the trial command exited with status {code}")
+
+
+def _die_with_launcher() -> None:
+    """Linux: the subprocess trial is killed when the Tune trial's process goes away."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 # --- Searcher (NNI tuner: $tuner)
-def make_searcher():
+def make_searcher(max_concurrent: int):
 $searcher
 
 
@@ -103,17 +188,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop the experiment after this many seconds (maxExperimentDuration)")
     parser.add_argument("--storage-path", default=None, help="where Tune writes results")
     args = parser.parse_args(argv)
-    if not TRIAL_ARGV:
-        print("tune_experiment.py: error: $refusal", file=sys.stderr)
-        return 2
-    param_space, num_samples = make_param_space(args.num_samples)
+    # A result without "default" (a dict reported without that key: NNI ignores it when no
+    # assessor reads it) must not abort the whole run.
+    os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+$gpu_setup    param_space, num_samples = make_param_space(args.num_samples)
     tuner = tune.Tuner(
         tune.with_resources(run_trial, $resources),
         param_space=param_space,
         tune_config=tune.TuneConfig(
             metric="default",  # NNI's metric: the number reported, or its "default" key
             mode="$mode",
-            search_alg=make_searcher(),
+            search_alg=make_searcher(args.max_concurrent),
             scheduler=make_scheduler(),
             num_samples=num_samples,
             max_concurrent_trials=args.max_concurrent,

@@ -115,8 +115,10 @@ def report(
     kind = metric_kind(value, context.bindings)
     if isinstance(value, cst.Dict):
         keys = _constant_keys(value)
-        if keys is not None and "default" not in keys:
-            return Refusal("metric dict has no 'default' key, which NNI and Ray Tune both need")
+        if final and keys is not None and "default" not in keys:
+            return Refusal("metric dict has no 'default' key, which NNI's final result needs")
+        # An intermediate dict without "default" is kept as it is: NNI accepts it (only an
+        # assessor would read it) and the launcher does not insist on the metric.
         return _tune_report(call, _with_final_key(value) if final else value, context)
     final_item = f', "{FINAL_KEY}": True' if final else ""
     if kind == "dict":
