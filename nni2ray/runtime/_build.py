@@ -18,6 +18,7 @@ from nni2ray.runtime.searchers._nni_search import (
 )
 from nni2ray.translate import TunePlan, nni_space
 from nni2ray.translate.param_space import DomainCall
+from nni2ray.trials import ResultKey
 
 
 def build_searcher(plan: TunePlan, experiment: Experiment) -> Searcher:
@@ -104,7 +105,7 @@ def build_scheduler(plan: TunePlan) -> TrialScheduler:
     inner: TrialScheduler | None
     if call.kind == "asha":
         inner = AsyncHyperBandScheduler(
-            time_attr="nni_step", metric=plan.metric, mode=plan.mode, **call.kwargs
+            time_attr=ResultKey.STEP, metric=plan.metric, mode=plan.mode, **call.kwargs
         )
     elif call.kind == "medianstop":
         inner = MedianstopScheduler(**call.kwargs)
