@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
 
+__all__ = ["main", "print_error"]
+
 # Each command module exposes ``add_parser(subparsers) -> None`` and sets ``handler``.
 _COMMANDS = ("check", "run", "convert", "import")
 

@@ -25,11 +25,11 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the experiment; print the summary (or JSON) on stdout and notes on stderr."""
-    from nni2ray.experiment import load_experiment
-    from nni2ray.experiment._summary import summarise
-    from nni2ray.experiment._to_json import experiment_to_json
+    from nni2ray.experiment import experiment_to_json, load_experiment, summarise
+    from nni2ray.translate import translate
 
     experiment = load_experiment(args.path, config_name=args.config)
+    translate(experiment)  # refuses, with run's own line, what run would refuse
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:

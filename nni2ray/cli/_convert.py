@@ -28,8 +28,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from nni2ray.convert._result import Converted, Failed, Skipped, Unchanged
-    from nni2ray.convert._tree import plan_tree, write_tree
+    from nni2ray.convert import Converted, Failed, Skipped, Unchanged, plan_tree, write_tree
 
     conversion = plan_tree(args.path, args.config)
     if args.diff:

@@ -34,8 +34,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     history = load_history(args.path)  # everything is read and checked before any write
     output = prepare_output(args.output or default_import_output(history.experiment_id))
     records = write_import(history, output)
-    status = status_counts(records)
-    print(f"Imported {len(records)} trials ({status}) from {history.database}")
+    print(f"Imported {len(records)} trials ({status_counts(records)}) from {history.database}")
     if history.reassigned:
         print(
             f"{len(history.reassigned)} trial(s) ran with other parameters than NNI recorded "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped, Unchanged
+from nni2ray.convert._tree import TreeConversion, plan_tree, write_tree
 
 
 def convert_source(code: str, filename: str = "<string>") -> ConvertResult:
@@ -26,6 +27,9 @@ __all__ = [
     "Converted",
     "Failed",
     "Skipped",
+    "TreeConversion",
     "Unchanged",
     "convert_source",
+    "plan_tree",
+    "write_tree",
 ]

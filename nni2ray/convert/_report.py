@@ -6,13 +6,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped, Unchanged
+from nni2ray.convert.launcher._algorithms import SCHEDULER_SOURCES as SCHEDULERS
+from nni2ray.convert.launcher._algorithms import SEARCHER_SOURCES as SEARCHERS
 from nni2ray.convert.launcher._command import TrialLaunch
-from nni2ray.experiment.model import Experiment
+from nni2ray.experiment import Experiment
 from nni2ray.notes import Note
-from nni2ray.translate.plan import TunePlan
+from nni2ray.translate import SearcherKind, TunePlan
 
 _EXACT_TYPES = {"choice", "randint", "uniform", "loguniform", "normal"}
-_MODEL_SEARCHERS = {"hyperopt"}
+_MODEL_SEARCHERS = {SearcherKind.HYPEROPT}
 
 
 def migration_report(
@@ -93,6 +95,8 @@ def _config(
         lines.append(f"\n**No launcher was written:** {refusal}\n")
         return "\n".join(lines + _notes_rows(exp.notes)) + "\n"
     limits = exp.limits
+    searcher_fate = SEARCHERS[plan.searcher.kind].fate(plan.searcher)
+    scheduler_fate = SCHEDULERS[plan.scheduler.kind].fate(plan.scheduler)
     lines += [
         _row("trialConcurrency", limits.concurrency, "exact: `max_concurrent_trials`"),
         _row("maxTrialNumber", limits.max_trial_number, "exact: `num_samples`"),
@@ -103,30 +107,12 @@ def _config(
             "approximated: a `time_total_s` stop, checked when the trial reports",
         ),
         _row("trialGpuNumber", exp.trial.gpu_number, f"exact: {plan.gpus_per_trial or 0} GPU"),
-        _row("tuner", exp.tuner.name or exp.tuner.class_name, _searcher_fate(plan)),
-        _row("assessor", exp.assessor.name if exp.assessor else None, _scheduler_fate(plan)),
+        _row("tuner", exp.tuner.name or exp.tuner.class_name, searcher_fate),
+        _row("assessor", exp.assessor.name if exp.assessor else None, scheduler_fate),
         _row("optimize_mode", plan.mode, "exact: Tune `mode`, metric `default`"),
         _row("trainingService.platform", exp.platform, "approximated: the local Ray cluster"),
     ]
     return "\n".join(lines + _notes_rows(plan.notes)) + "\n"
-
-
-def _searcher_fate(plan: TunePlan) -> str:
-    call = plan.searcher
-    exact = "exact" if call.exact else "approximated"
-    if call.kind == "hyperopt":
-        algo = call.kwargs.get("algo", "tpe")
-        return f"{exact}: HyperOptSearch ({algo}); random search if hyperopt is missing"
-    return f"{exact}: {call.kind} search"
-
-
-def _scheduler_fate(plan: TunePlan) -> str:
-    call = plan.scheduler
-    if call.kind == "medianstop":
-        return "approximated: MedianStoppingRule (also compares with running trials)"
-    if call.nni_name is None and call.kind == "asha":
-        return "nni2ray default: ASHA early stopping"
-    return f"{'exact' if call.exact else 'approximated'}: {call.kind}"
 
 
 def _notes_rows(notes: Iterable[Note]) -> list[str]:

@@ -84,7 +84,7 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
     except UnsupportedError as exc:
         conversion.refusal = str(exc)
     if plan is not None:
-        from nni2ray.translate._tuners import advisor_without_nni2ray
+        from nni2ray.translate.tuners import advisor_without_nni2ray
 
         plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
     if plan is not None and "custom" in (plan.searcher.kind, plan.scheduler.kind):

@@ -6,17 +6,46 @@ import os
 from pathlib import Path
 
 from nni2ray.errors import ConfigError
+from nni2ray.experiment._algorithms import BUILTINS, Builtin
+from nni2ray.experiment._algorithms import lookup as lookup_algorithm
 from nni2ray.experiment._assemble import build_experiment
-from nni2ray.experiment._durations import parse_duration_text
+from nni2ray.experiment._durations import format_seconds, parse_duration, parse_duration_text
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config
 from nni2ray.experiment._normalise import is_v1, normalise
 from nni2ray.experiment._paths import display_path
 from nni2ray.experiment._read import read_yaml
-from nni2ray.experiment._schema import check_shapes
-from nni2ray.experiment.model import Experiment
+from nni2ray.experiment._search_space import parse_search_space
+from nni2ray.experiment._summary import summarise
+from nni2ray.experiment._to_json import experiment_to_json
+from nni2ray.experiment.model import (
+    PARAMETER_TYPES,
+    AlgorithmSpec,
+    Experiment,
+    NestedOption,
+    Parameter,
+    SearchSpace,
+)
 
-__all__ = ["load_experiment", "parse_duration_text"]
+__all__ = [
+    "BUILTINS",
+    "PARAMETER_TYPES",
+    "AlgorithmSpec",
+    "Builtin",
+    "Experiment",
+    "NestedOption",
+    "Parameter",
+    "SearchSpace",
+    "display_path",
+    "experiment_to_json",
+    "format_seconds",
+    "load_experiment",
+    "lookup_algorithm",
+    "parse_duration",
+    "parse_duration_text",
+    "parse_search_space",
+    "summarise",
+]
 
 
 def load_experiment(path: Path | str, config_name: str | None = None) -> Experiment:
@@ -44,6 +73,8 @@ def load_experiment(path: Path | str, config_name: str | None = None) -> Experim
         raise ConfigError(
             f"the config must be a mapping of settings (got {got})", file=display, line=1, hint=hint
         )
+    from nni2ray.experiment._schema import check_shapes  # jsonschema: only when reading a config
+
     ctx = Context(display, config_file.parent, version="v1" if is_v1(doc.data) else "v2")
     config = normalise(doc, ctx)
     check_shapes(config, ctx)

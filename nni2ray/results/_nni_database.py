@@ -100,7 +100,9 @@ class _connect:
         self.db.close()
 
 
-def _check_table(db: sqlite3.Connection, database: Path, table: str, columns: tuple) -> None:
+def _check_table(
+    db: sqlite3.Connection, database: Path, table: str, columns: tuple[str, ...]
+) -> None:
     found = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
     if not found:
         raise HistoryError(f"table {table} is missing", file=database, hint="is it NNI's?")

@@ -55,7 +55,7 @@ class TrialRecord:
             exit_code=data.get("exitCode") if isinstance(data.get("exitCode"), int) else None,
             end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
             protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
-            retries=data.get("retries") if isinstance(data.get("retries"), int) else 0,
+            retries=retries if isinstance(retries := data.get("retries"), int) else 0,
         )
 
     @property

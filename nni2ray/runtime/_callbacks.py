@@ -70,7 +70,7 @@ class Recorder(Callback):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         trial_dir = self._trial_dir(trial.trial_id)
         config = dict(trial.config)
         params = trial_parameters(self._context, config, trial_dir)
@@ -80,7 +80,7 @@ class Recorder(Callback):
             record.retries = earlier.retries
         self.records[trial.trial_id] = record
 
-    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_recover(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         """The trial's worker died (or the trial errored) and Tune starts it again: end
         what the lost attempt left running, keep its metrics aside, count the retry."""
         trial_dir = self._trial_dir(trial.trial_id)
@@ -102,7 +102,7 @@ class Recorder(Callback):
         )
 
     def on_trial_result(
-        self, iteration: int, trials: list, trial: Any, result: dict[str, Any], **info: Any
+        self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
         kind = result.get(ResultKey.TYPE)
         record = self.records.get(trial.trial_id)
@@ -117,14 +117,14 @@ class Recorder(Callback):
         record.metrics.append(row)
         append_metric(self._trial_dir(trial.trial_id), row)
 
-    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
         if ResultKey.STATUS in last:
             self._finish(trial, last[ResultKey.STATUS], last.get(ResultKey.END_REASON), last)
         else:
             self._finish(trial, *self._stop_reason(), last)
 
-    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+    def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         reason = str(getattr(trial, "error_file", None) or "trial actor failed")
         self._finish(trial, TrialStatus.FAILED, reason, trial.last_result or {})
 
@@ -156,7 +156,7 @@ class Recorder(Callback):
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
         self.print_progress()
 
-    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+    def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
         if time.monotonic() - self._last_print >= self._every_s:
             self.print_progress()
 

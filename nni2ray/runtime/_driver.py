@@ -15,8 +15,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from nni2ray.errors import OutputError, ResourceError
-from nni2ray.experiment._paths import display_path
-from nni2ray.experiment.model import Experiment
+from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
     Prior,
     RunStatus,
@@ -210,11 +209,9 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
         "logging_level": logging.ERROR,
     }
     if options.address:
-        import nni2ray
-
         runtime_env = {
             "working_dir": str(experiment.trial.code_directory),
-            "py_modules": [str(Path(nni2ray.__file__).parent)],
+            "py_modules": [str(Path(__file__).resolve().parents[1])],  # nni2ray/
             "excludes": [".git", "__pycache__", "nni2ray-results"],
         }
         ray.init(address=options.address, runtime_env=runtime_env, **common)
@@ -257,6 +254,7 @@ def _context(
         output_dir=str(output),
         search_space=plan.search_space,
         extra_parameters=dict(plan.extra_parameters),
+        checkpoint_dirs=plan.checkpoint_dirs,
         max_trial_duration_s=plan.max_trial_duration_s,
         gpu_number=plan.gpus_per_trial,
         heartbeat_s=options.heartbeat_s,
@@ -269,11 +267,12 @@ def _fit(
 ) -> RunSummary:
     from ray import tune
 
-    from nni2ray.runtime._build import build_scheduler, build_searcher
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._loggers import TuneResultLoggers
     from nni2ray.runtime._trainable import NniTrial
     from nni2ray.runtime._user_algorithms import ERROR_FILE, close_algorithms
+    from nni2ray.runtime.schedulers import build_scheduler
+    from nni2ray.runtime.searchers import build_searcher
 
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
@@ -346,7 +345,7 @@ def _fit(
 def _warm_started(searcher: Any, prior: Prior) -> Any:
     """Tell the searcher what already ran: finished points are learned from and not run
     again, interrupted ones are run first, and numbering goes on after the highest."""
-    from nni2ray.runtime.searchers._nni_search import NniSearch
+    from nni2ray.runtime.searchers import NniSearch
 
     if not isinstance(searcher, NniSearch) or not (prior.records or prior.replay):
         return searcher

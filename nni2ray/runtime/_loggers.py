@@ -31,7 +31,11 @@ def _build_tbx() -> Callback | None:
 
 
 class TuneResultLoggers(Callback):
-    """CSV and JSON loggers at once, the TensorBoardX logger as soon as it has loaded."""
+    """CSV and JSON loggers at once, the TensorBoardX logger as soon as it has loaded.
+
+    Tune calls every hook with keyword arguments only; the hooks take them as ``**info``
+    and forward them unchanged (hence the ``override`` ignores).
+    """
 
     def __init__(self) -> None:
         self._now: list[Callback] = [CSVLoggerCallback(), JsonLoggerCallback()]
@@ -41,7 +45,7 @@ class TuneResultLoggers(Callback):
         self._thread: threading.Thread | None = None
         self._built: list[Callback | None] = []
 
-    def setup(self, **info: Any) -> None:
+    def setup(self, **info: Any) -> None:  # type: ignore[override]
         for callback in self._now:
             callback.setup(**info)
         self._setup_info = info
@@ -72,26 +76,26 @@ class TuneResultLoggers(Callback):
         for name, info in pending:
             getattr(self._tbx, name)(**info)
 
-    def on_trial_result(self, **info: Any) -> None:
+    def on_trial_result(self, **info: Any) -> None:  # type: ignore[override]
         if info["result"].get(ResultKey.TYPE) != MetricType.HEARTBEAT:
             self._forward("on_trial_result", info)
 
-    def on_trial_start(self, **info: Any) -> None:
+    def on_trial_start(self, **info: Any) -> None:  # type: ignore[override]
         self._forward("on_trial_start", info)
 
-    def on_trial_restore(self, **info: Any) -> None:
+    def on_trial_restore(self, **info: Any) -> None:  # type: ignore[override]
         self._forward("on_trial_restore", info)
 
-    def on_trial_save(self, **info: Any) -> None:
+    def on_trial_save(self, **info: Any) -> None:  # type: ignore[override]
         self._forward("on_trial_save", info)
 
-    def on_trial_complete(self, **info: Any) -> None:
+    def on_trial_complete(self, **info: Any) -> None:  # type: ignore[override]
         self._forward("on_trial_complete", info)
 
-    def on_trial_error(self, **info: Any) -> None:
+    def on_trial_error(self, **info: Any) -> None:  # type: ignore[override]
         self._forward("on_trial_error", info)
 
-    def on_experiment_end(self, **info: Any) -> None:
+    def on_experiment_end(self, **info: Any) -> None:  # type: ignore[override]
         if self._thread is not None:
             self._thread.join(TBX_WAIT_S)
         if self._built or self._pending is not None:

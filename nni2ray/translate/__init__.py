@@ -6,27 +6,36 @@ import re
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
-from nni2ray.experiment import nni_space  # its home moved to experiment; kept importable here
-from nni2ray.experiment._paths import display_path
-from nni2ray.experiment.model import Experiment
+from nni2ray.experiment import Experiment, display_path, lookup_algorithm
 from nni2ray.notes import Note, Severity
-from nni2ray.translate._assessors import (
+from nni2ray.translate.assessors import (
     ASSESSORS,
     SCHEDULER_CHOICES,
     assessor_to_scheduler,
     scheduler_from_flag,
 )
-from nni2ray.translate._tuners import DEFAULT_MODES, TUNERS, canonical_key, tuner_to_searcher
-from nni2ray.translate.plan import Mode, SchedulerCall, SearcherCall, TunePlan
+from nni2ray.translate.plan import (
+    Mode,
+    SchedulerCall,
+    SchedulerKind,
+    SearcherCall,
+    SearcherKind,
+    TunePlan,
+)
+from nni2ray.translate.tuners import TUNERS, UNSUPPORTED_TUNERS, tuner_to_searcher
 
 __all__ = [
     "ASSESSORS",
     "SCHEDULER_CHOICES",
     "TUNERS",
+    "UNSUPPORTED_TUNERS",
+    "Mode",
     "SchedulerCall",
+    "SchedulerKind",
     "SearcherCall",
+    "SearcherKind",
     "TunePlan",
-    "nni_space",
+    "describe",
     "translate",
 ]
 
@@ -80,6 +89,7 @@ def translate(
         max_trial_duration_s=limits.max_trial_duration,
         gpus_per_trial=gpus,
         extra_parameters=dict(tuning.extra_parameters),
+        checkpoint_dirs=tuning.checkpoint_dirs,
         notes=tuple(notes + gpu_notes),
     )
 
@@ -90,7 +100,8 @@ def _resolve_mode(exp: Experiment) -> tuple[Mode, tuple[Note, ...]]:
     explicit = exp.tuner.optimize_mode or (exp.assessor.optimize_mode if exp.assessor else None)
     if explicit:
         return ("max" if explicit == "maximize" else "min"), ()
-    default = DEFAULT_MODES.get(canonical_key(exp.tuner.name or ""))
+    entry = lookup_algorithm(exp.tuner.name or "")
+    default = entry.default_optimize_mode if entry else None
     if default:
         return ("max" if default == "maximize" else "min"), ()
     note = Note(
@@ -125,7 +136,7 @@ def _pick_scheduler(
 def _with_seed(call: SearcherCall, seed: int | None) -> SearcherCall:
     if seed is None:
         return call
-    key = "random_state_seed" if call.kind == "hyperopt" else "seed"
+    key = "random_state_seed" if call.kind == SearcherKind.HYPEROPT else "seed"
     return SearcherCall(call.kind, call.nni_name, dict(call.kwargs, **{key: seed}), call.exact)
 
 
@@ -174,5 +185,6 @@ def describe(plan: TunePlan) -> dict[str, Any]:
         "max_trial_duration_s": plan.max_trial_duration_s,
         "gpus_per_trial": plan.gpus_per_trial,
         "extra_parameters": plan.extra_parameters,
+        "checkpoint_dirs": plan.checkpoint_dirs,
         "notes": [{"severity": n.severity.value, "text": str(n)} for n in plan.notes],
     }

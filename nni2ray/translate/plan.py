@@ -1,13 +1,15 @@
 """Plain value objects describing the Ray Tune side of an experiment (no Ray import).
 
 A :class:`TunePlan` is what :func:`nni2ray.translate.translate` returns: plans compare by
-value, render as text and as Python source, and only ``nni2ray.translate._build`` turns them
-into live Ray objects.
+value and hold no Ray object: ``nni2ray.runtime`` builds live searchers and schedulers from
+them and ``nni2ray.convert`` writes launcher source from them, each through a registry keyed by
+:class:`SearcherKind` / :class:`SchedulerKind`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 from nni2ray.notes import Note
@@ -15,20 +17,40 @@ from nni2ray.notes import Note
 Mode = Literal["max", "min"]
 
 
+class SearcherKind(StrEnum):
+    """What stands in for the NNI tuner; the key of every searcher registry (translate's
+    builders, runtime's searchers, convert's launcher source and MIGRATION wording)."""
+
+    RANDOM = "random"  # NNI's Random (and PBT's stand-in): NNI's sampling formulas
+    GRID = "grid"  # NNI's GridSearch over a finite space, enumerated in NNI's order
+    BATCH = "batch"  # NNI's Batch tuner: its list of parameter dicts, in order
+    HYPEROPT = "hyperopt"  # hyperopt's TPE or Anneal (kwargs ``algo``)
+    HYPERBAND = "hyperband"  # NNI's Hyperband bracket schedule, exact
+    BOHB = "bohb"  # NNI's BOHB bracket schedule
+    CUSTOM = "custom"  # a user's NNI Tuner class, run in the driver
+
+
+class SchedulerKind(StrEnum):
+    """What stands in for the NNI assessor; the key of every scheduler registry."""
+
+    ASHA = "asha"  # Ray's AsyncHyperBandScheduler (nni2ray's default early stopping)
+    MEDIANSTOP = "medianstop"  # NNI's Medianstop rule, exact
+    FIFO = "fifo"  # no early stopping
+    CUSTOM = "custom"  # a user's NNI Assessor class, run in the driver
+
+
 @dataclass(frozen=True)
 class SearcherCall:
     """Which Tune searcher stands in for the NNI tuner.
 
     Attributes:
-        kind: ``random`` (BasicVariantGenerator), ``grid`` (NNI's grid, enumerated),
-            ``hyperopt`` (HyperOptSearch; ``algo`` = ``tpe`` or ``anneal`` in kwargs),
-            ``batch`` (the Batch tuner's option list), ``custom`` (a user NNI tuner).
+        kind: the stand-in (see :class:`SearcherKind`).
         nni_name: the NNI tuner it replaces (``TPE``, ``my_tuner.MyTuner``, ...).
         kwargs: constructor arguments (plain JSON data).
         exact: True when the algorithm is the same as NNI's.
     """
 
-    kind: str
+    kind: SearcherKind
     nni_name: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     exact: bool = False
@@ -39,13 +61,12 @@ class SchedulerCall:
     """Which Tune scheduler stands in for the NNI assessor (or advisor).
 
     Attributes:
-        kind: ``asha``, ``medianstop`` (NNI's median rule, exact), ``hyperband``, ``fifo``
-            (no early stopping), ``custom`` (a user NNI assessor).
+        kind: the stand-in (see :class:`SchedulerKind`).
         nni_name: the NNI assessor/advisor it replaces, or ``None`` for nni2ray's default.
         kwargs: constructor arguments (plain JSON data).
     """
 
-    kind: str
+    kind: SchedulerKind
     nni_name: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
     exact: bool = False
@@ -67,6 +88,8 @@ class TunePlan:
         max_trial_duration_s: maxTrialDuration, enforced inside the trainable.
         cpus_per_trial / gpus_per_trial: resources requested per trial.
         extra_parameters: keys added to every trial's parameters (``TRIAL_BUDGET``).
+        checkpoint_dirs: give every trial NNI PBT's ``load_checkpoint_dir`` and
+            ``save_checkpoint_dir`` (one folder per trial).
         notes: what was approximated, ignored or refused.
     """
 
@@ -82,5 +105,6 @@ class TunePlan:
     cpus_per_trial: float = 1.0
     gpus_per_trial: float | None = None
     extra_parameters: dict[str, Any] = field(default_factory=dict)
+    checkpoint_dirs: bool = False
     notes: tuple[Note, ...] = ()
     metric: str = "default"

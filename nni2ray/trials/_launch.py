@@ -30,17 +30,14 @@ def trial_parameters(context: TrialContext, config: dict[str, Any], trial_dir: P
 
         latent = {k: v for k, v in config.items() if k != SEQUENCE_KEY}
         params = nni_space.decode(context.search_space, latent)
-    if not isinstance(params, dict) or not context.extra_parameters:
+    if not isinstance(params, dict) or not (context.extra_parameters or context.checkpoint_dirs):
         return params
-    params = dict(params)
-    for key, value in context.extra_parameters.items():
-        if key == "__pbt_checkpoint_dirs__":
-            # NNI's PBT hands each trial a checkpoint folder to load from and save to.
-            params["load_checkpoint_dir"] = params["save_checkpoint_dir"] = str(
-                trial_dir / "checkpoint"
-            )
-        else:
-            params[key] = value
+    params = dict(params, **context.extra_parameters)
+    if context.checkpoint_dirs:
+        # NNI's PBT hands each trial a checkpoint folder to load from and save to.
+        params["load_checkpoint_dir"] = params["save_checkpoint_dir"] = str(
+            trial_dir / "checkpoint"
+        )
     return params
 
 

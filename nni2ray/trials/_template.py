@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import array
 import importlib
+import io
 import json
 import os
 import socket
 import sys
+from typing import Any
 
 METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
 
 
-def _receive(sock: socket.socket) -> tuple[dict, list[int]] | None:
+def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
     fds = array.array("i")
     data, ancdata, _, _ = sock.recvmsg(1 << 20, socket.CMSG_LEN(3 * fds.itemsize))
     if not data:
@@ -31,7 +33,7 @@ def _receive(sock: socket.socket) -> tuple[dict, list[int]] | None:
     return json.loads(data.decode()), list(fds)
 
 
-def _reply(sock: socket.socket, message: dict) -> None:
+def _reply(sock: socket.socket, message: dict[str, Any]) -> None:
     sock.sendall((json.dumps(message) + "\n").encode())
 
 
@@ -61,7 +63,7 @@ def _exit_code(exc: BaseException) -> int:
     return 1
 
 
-def _run_trial(request: dict, fds: list[int], sock: socket.socket) -> None:
+def _run_trial(request: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
     """In the forked child: become the trial process, run the script, never return."""
     sock.close()
     os.setsid()
@@ -77,7 +79,8 @@ def _run_trial(request: dict, fds: list[int], sock: socket.socket) -> None:
     os.environ[METRIC_FD_ENV] = str(metric_fd)
     os.chdir(request["cwd"])
     if request.get("unbuffered"):
-        sys.stdout.reconfigure(write_through=True)
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(write_through=True)
     _reseed()
     code = 0
     try:

@@ -18,6 +18,8 @@ class TrialContext:
         output_dir: the run's output folder; trials write under ``trials/<trial_id>/``.
         search_space: the NNI search space as JSON, or None for pass-through parameters.
         extra_parameters: keys added to every trial's parameters (``TRIAL_BUDGET``).
+        checkpoint_dirs: add NNI PBT's ``load_checkpoint_dir``/``save_checkpoint_dir`` (the
+            trial's own ``checkpoint`` folder) to its parameters.
         max_trial_duration_s: maxTrialDuration, enforced by the trial actor.
         gpu_number: trialGpuNumber (None: CUDA_VISIBLE_DEVICES left alone).
         heartbeat_s: longest wait inside one ``step`` before returning a heartbeat.
@@ -31,6 +33,7 @@ class TrialContext:
     output_dir: str
     search_space: Any
     extra_parameters: dict[str, Any] = field(default_factory=dict)
+    checkpoint_dirs: bool = False
     max_trial_duration_s: float | None = None
     gpu_number: float | None = None
     heartbeat_s: float = 2.0

@@ -8,7 +8,8 @@ import pytest
 from ray.tune.search import Searcher
 
 from nni2ray.experiment.model import Parameter, SearchSpace
-from nni2ray.runtime.searchers._hyperband import BracketSearch, bracket_rounds, s_max_of, schedule
+from nni2ray.runtime.searchers._hyperband import BracketSearch
+from nni2ray.translate.tuners import bracket_rounds, s_max_of, schedule
 from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
 
 # The schedules NNI's Hyperband implements, as (trials, budget) per round: bracket s starts
@@ -177,7 +178,7 @@ def test_converted_projects_keep_the_asha_approximation() -> None:
     from nni2ray.experiment import load_experiment
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
-    from nni2ray.translate._tuners import advisor_without_nni2ray
+    from nni2ray.translate.tuners import advisor_without_nni2ray
 
     folder = Path(__file__).resolve().parents[2] / "fixtures" / "experiments" / "hyperband_advisor"
     plan = advisor_without_nni2ray(translate(load_experiment(folder)))

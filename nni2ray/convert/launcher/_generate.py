@@ -6,12 +6,13 @@ import json
 import pprint
 from typing import Any
 
+from nni2ray.convert.launcher._algorithms import SCHEDULER_SOURCES, SEARCHER_SOURCES
 from nni2ray.convert.launcher._command import TrialLaunch
 from nni2ray.convert.launcher._template import LAUNCHER
+from nni2ray.translate import SearcherKind, TunePlan
 from nni2ray.translate.param_space import param_space_source, search_space_to_param_space
-from nni2ray.translate.plan import SchedulerCall, SearcherCall, TunePlan
 
-#: The file name of the copied ``nni2ray/translate/nni_space.py`` in a converted project.
+#: The file name of the copied ``nni2ray/experiment/nni_space.py`` in a converted project.
 SPACE_MODULE = "nni_search_space.py"
 LAUNCHER_NAME = "tune_experiment.py"
 
@@ -25,8 +26,8 @@ def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_fi
         command: the trialCommand as written, for comments.
         config_file: the config's name, for the docstring.
     """
-    searcher_imports, searcher = _searcher(plan.searcher)
-    scheduler_imports, scheduler = _scheduler(plan.scheduler)
+    searcher_imports, searcher = SEARCHER_SOURCES[plan.searcher.kind].source(plan.searcher)
+    scheduler_imports, scheduler = SCHEDULER_SOURCES[plan.scheduler.kind].source(plan.scheduler)
     imports = sorted(set(searcher_imports + scheduler_imports))
     return LAUNCHER.substitute(
         name=plan.name,
@@ -36,9 +37,7 @@ def launcher_source(plan: TunePlan, launch: TrialLaunch, command: str, config_fi
         argv=repr(list(launch.argv)),
         env=repr(launch.env),
         search_space=json.dumps(plan.search_space, indent=4),
-        extra_parameters=_literal(
-            {key: value for key, value in plan.extra_parameters.items() if not key.startswith("__")}
-        ),
+        extra_parameters=_literal(plan.extra_parameters),
         extra_origin="Hyperband/BOHB (TRIAL_BUDGET)" if plan.extra_parameters else "tuner",
         param_space=_param_space(plan),
         tuner=plan.searcher.nni_name,
@@ -70,10 +69,10 @@ def _resources(plan: TunePlan) -> str:
 
 def _param_space(plan: TunePlan) -> str:
     head = "def make_param_space(num_samples: int) -> tuple[dict, int]:\n"
-    if plan.searcher.kind in {"grid", "batch"}:
+    if plan.searcher.kind in (SearcherKind.GRID, SearcherKind.BATCH):
         points = (
             "list(nni_search_space.grid(SEARCH_SPACE))"
-            if plan.searcher.kind == "grid"
+            if plan.searcher.kind == SearcherKind.GRID
             else 'next(iter(SEARCH_SPACE.values()))["_value"]'
         )
         return head + (
@@ -90,54 +89,3 @@ def _param_space(plan: TunePlan) -> str:
         f"    param_space = {domains}\n"
         "    return param_space, num_samples"
     )
-
-
-def _kwargs(kwargs: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if v is not None and k not in skip)
-
-
-def _searcher(call: SearcherCall) -> tuple[list[str], str]:
-    if call.kind == "hyperopt":
-        algo = call.kwargs.get("algo", "tpe")
-        body = (
-            "    try:\n"
-            "        import hyperopt\n"
-            "        from ray.tune.search.hyperopt import HyperOptSearch\n"
-            "    except ImportError:  # hyperopt is not part of Ray\n"
-            '        print("warning: hyperopt is not installed (pip install hyperopt); "\n'
-            '              "falling back to random search", file=sys.stderr)\n'
-            "        return None\n"
-            f"    searcher = HyperOptSearch({_kwargs(call.kwargs, ('algo',))})\n"
-        )
-        if algo == "anneal":
-            body += "    searcher.algo = hyperopt.anneal.suggest  # NNI's Anneal tuner\n"
-        return [], body + "    return searcher"
-    if call.kind == "random" and call.kwargs.get("seed") is not None:
-        body = f"    return BasicVariantGenerator(random_state={call.kwargs['seed']!r})"
-        return ["from ray.tune.search.basic_variant import BasicVariantGenerator"], body
-    if call.kind in {"grid", "batch"}:
-        return [], "    return None  # the grid_search in the param space lists every point"
-    return [], "    return None  # Tune's default: random search"
-
-
-def _scheduler(call: SchedulerCall) -> tuple[list[str], str]:
-    if call.kind == "asha":
-        kwargs = _kwargs(call.kwargs)
-        body = f'    return ASHAScheduler(time_attr="training_iteration", {kwargs})'
-        return ["from ray.tune.schedulers import ASHAScheduler"], body
-    if call.kind == "medianstop":
-        start = call.kwargs.get("start_step", 0)
-        body = (
-            "    # NNI stops a trial whose best result so far is worse than the median of the\n"
-            "    # completed trials' running averages at the same step; Ray's rule also counts\n"
-            "    # running trials. grace_period = NNI's start_step.\n"
-            "    return MedianStoppingRule(\n"
-            f'        time_attr="training_iteration", grace_period={start!r}, '
-            "min_samples_required=1\n    )"
-        )
-        return ["from ray.tune.schedulers import MedianStoppingRule"], body
-    if call.kind == "hyperband":
-        kwargs = _kwargs(call.kwargs)
-        body = f'    return HyperBandScheduler(time_attr="training_iteration", {kwargs})'
-        return ["from ray.tune.schedulers import HyperBandScheduler"], body
-    return [], "    return None  # FIFO: trials are never stopped early"

@@ -1,11 +1,9 @@
 """NNI's Hyperband and BOHB advisors as a Tune searcher: the exact bracket schedule.
 
-Every trial gets ``TRIAL_BUDGET`` in its parameters. Bracket ``s`` runs ``s + 1`` rounds;
-round ``i`` starts ``floor(n / eta**i)`` trials with ``TRIAL_BUDGET = floor(r * eta**i)``,
-where ``n = ceil((s_max + 1) * eta**s / (s + 1))`` and ``r = R / eta**s``. Promotions are
-new trials with the hyperparameters of the best trials of the previous round, ranked by their
-latest metric (a final result beats any intermediate).
-Brackets go from ``s_max`` down to 0 and repeat until a limit ends the run.
+Every trial gets ``TRIAL_BUDGET`` in its parameters; the schedule's formulas live in
+:mod:`nni2ray.translate.tuners.brackets`. Promotions are new trials with the hyperparameters
+of the best trials of the previous round, ranked by their latest metric (a final result
+beats any intermediate). Brackets go from ``s_max`` down to 0 and repeat until a limit ends the run.
 """
 
 from __future__ import annotations
@@ -18,37 +16,12 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
-from nni2ray.experiment.model import SearchSpace
+from nni2ray.experiment import Experiment, SearchSpace
 from nni2ray.experiment.sampling import sample
 from nni2ray.runtime._user_algorithms import reported_value
+from nni2ray.translate import TunePlan
+from nni2ray.translate.tuners import BUDGET_KEY, bracket_rounds, s_max_of
 from nni2ray.trials import FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, ResultKey, finite_scalar
-
-#: The parameter NNI's advisors add to every trial.
-BUDGET_KEY = "TRIAL_BUDGET"
-
-_EPSILON = 1e-6  # NNI's own tolerance in every floor/ceil of the schedule
-
-
-def s_max_of(max_budget: float, eta: int, min_budget: float = 1) -> int:
-    """``floor(log_eta(max_budget / min_budget))`` (Hyperband: ``min_budget`` = 1)."""
-    return math.floor(math.log(max_budget / min_budget, eta) + _EPSILON)
-
-
-def bracket_rounds(s: int, s_max: int, max_budget: float, eta: int) -> list[tuple[int, int]]:
-    """Bracket ``s``'s rounds as ``(number of trials, TRIAL_BUDGET)``."""
-    n = math.ceil((s_max + 1) * eta**s / (s + 1) - _EPSILON)
-    r = max_budget / eta**s
-    return [
-        (math.floor(n / eta**i + _EPSILON), math.floor(r * eta**i + _EPSILON)) for i in range(s + 1)
-    ]
-
-
-def schedule(
-    max_budget: float, eta: int, min_budget: float = 1
-) -> dict[int, list[tuple[int, int]]]:
-    """Every bracket of one Hyperband iteration, ``s_max`` first."""
-    s_max = s_max_of(max_budget, eta, min_budget)
-    return {s: bracket_rounds(s, s_max, max_budget, eta) for s in range(s_max, -1, -1)}
 
 
 @dataclass
@@ -207,30 +180,42 @@ class BracketSearch(Searcher):
         self._add_round(bracket, promoted)
 
 
-def bracket_searcher(
-    kind: str, kwargs: dict[str, Any], space: SearchSpace, *, metric: str, mode: str
-) -> BracketSearch:
-    """The Hyperband (``kind="hyperband"``) or BOHB searcher for the plan's kwargs."""
-    maximize = kwargs.get("optimize_mode", "maximize") != "minimize"
-    common: dict[str, Any] = {
-        "eta": int(kwargs.get("eta", 3)),
-        "maximize": maximize,
+def _common(plan: TunePlan) -> dict[str, Any]:
+    kwargs = plan.searcher.kwargs
+    return {
+        "eta": int(kwargs["eta"]),
+        "maximize": kwargs["optimize_mode"] != "minimize",
         "seed": kwargs.get("seed"),
-        "metric": metric,
-        "mode": mode,
+        "metric": plan.metric,
+        "mode": plan.mode,
     }
-    if kind == "hyperband":
-        return BracketSearch(
-            space,
-            max_budget=float(kwargs.get("R", 60)),
-            serial=kwargs.get("exec_mode", "parallelism") == "serial",
-            **common,
-        )
+
+
+def hyperband_searcher(plan: TunePlan, experiment: Experiment) -> BracketSearch:
+    """NNI's Hyperband advisor: brackets from ``R`` and ``eta`` (translate checked them)."""
+    kwargs = plan.searcher.kwargs
     return BracketSearch(
-        space,
-        max_budget=float(kwargs.get("max_budget", 3)),
-        min_budget=float(kwargs.get("min_budget", 1)),
+        _parsed_space(experiment),
+        max_budget=float(kwargs["R"]),
+        serial=kwargs["exec_mode"] == "serial",
+        **_common(plan),
+    )
+
+
+def bohb_searcher(plan: TunePlan, experiment: Experiment) -> BracketSearch:
+    """NNI's BOHB advisor: brackets from ``min_budget``, ``max_budget`` and ``eta``."""
+    kwargs = plan.searcher.kwargs
+    return BracketSearch(
+        _parsed_space(experiment),
+        max_budget=float(kwargs["max_budget"]),
+        min_budget=float(kwargs["min_budget"]),
         serial=True,  # NNI's BOHB starts a bracket only when the previous one has ended
         id_style="bohb",
-        **common,
+        **_common(plan),
     )
+
+
+def _parsed_space(experiment: Experiment) -> SearchSpace:
+    if experiment.search_space is None:
+        raise AssertionError("unreachable: an advisor without a parsed search space")
+    return experiment.search_space

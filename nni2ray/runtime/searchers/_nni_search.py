@@ -13,9 +13,9 @@ from typing import Any
 
 from ray.tune.search import Searcher
 
+from nni2ray.experiment import nni_space
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
-from nni2ray.translate import nni_space
 from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, ResultKey, finite_scalar
 
 
@@ -36,7 +36,7 @@ class RandomSampler(Searcher):
             sample(self._model, self._rng)
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         return None
 
@@ -50,7 +50,7 @@ class GridSearcher(Searcher):
         self._index = 0
         self._points: Iterator[dict[str, Any]] | None = None
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | str:
+    def suggest(self, trial_id: str) -> dict[str, Any] | str:  # type: ignore[override]
         if self._points is None:  # after unpickling, continue where the grid stopped
             self._points = itertools.islice(nni_space.grid(self._space), self._index, None)
         point = next(self._points, None)
@@ -60,7 +60,7 @@ class GridSearcher(Searcher):
         return nni_space.encode(self._space, point)
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         return None
 
@@ -77,14 +77,14 @@ class BatchSearcher(Searcher):
         self._options = list(entry["_value"])
         self._index = 0
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | str:
+    def suggest(self, trial_id: str) -> dict[str, Any] | str:  # type: ignore[override]
         if self._index >= len(self._options):
             return Searcher.FINISHED
         self._index += 1
         return {PARAMETERS_KEY: self._options[self._index - 1]}
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         return None
 
@@ -163,17 +163,18 @@ class NniSearch(Searcher):
             return None  # parameters from another search space: shown, not learned from
 
     def set_search_properties(
-        self, metric: str | None, mode: str | None, config: dict, **spec: Any
+        self, metric: str | None, mode: str | None, config: dict[str, Any], **spec: Any
     ) -> bool:
         self._inner.set_search_properties(metric, mode, config, **spec)
         return True
 
-    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
+    # Ray's annotation omits Searcher.FINISHED, the string a searcher returns when done.
+    def suggest(self, trial_id: str) -> dict[str, Any] | str | None:  # type: ignore[override]
         config = self._from_replay(trial_id) or self._inner.suggest(trial_id)
         if self._exhaustive and self._seen is not None:
             while isinstance(config, dict) and _key(self._space, config) in self._seen:
                 config = self._inner.suggest(trial_id)
-        if config is None or config == Searcher.FINISHED:
+        if not isinstance(config, dict):  # None (wait) or Searcher.FINISHED
             return config
         if self._seen is not None:
             if _key(self._space, config) in self._seen:
@@ -204,11 +205,11 @@ class NniSearch(Searcher):
                 return latent
         return None
 
-    def on_trial_result(self, trial_id: str, result: dict) -> None:
+    def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         return None
 
     def on_trial_complete(
-        self, trial_id: str, result: dict | None = None, error: bool = False
+        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
     ) -> None:
         value = finite_scalar((result or {}).get(self.metric))
         usable = (
@@ -219,7 +220,7 @@ class NniSearch(Searcher):
         )
         replayed = self._replayed.pop(trial_id, None)
         if replayed is not None:  # the wrapped searcher never saw this trial
-            if usable:
+            if usable and value is not None:
                 _teach(self._inner, replayed, value)
         elif usable:
             self._inner.on_trial_complete(trial_id, {self.metric: value}, error=False)
