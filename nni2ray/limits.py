@@ -15,6 +15,13 @@ MAX_DEPTH = 100
 #: Documents with more values than this (every use of a YAML alias counted) are refused.
 MAX_VALUES = 1_000_000
 
+#: More text than this in keys and values (every use of a YAML alias counted) is refused
+#: before the document is built: 10 KB of aliased strings can otherwise expand to gigabytes.
+MAX_EXPANDED_BYTES = 64 * 1024 * 1024
+
+#: Config and search space files larger than this are refused before they are read.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
 #: The reason given for a document deeper than :data:`MAX_DEPTH`.
 TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
 

@@ -3,8 +3,10 @@
 Exit codes (also in the README):
 
 ====  =====================================================================================
-0     success (``run``: the experiment completed; failed trials are results, not errors)
-1     an nni2ray error (bad input, unsupported feature, ...); ``convert --check`` found
+0     success (``run``: the experiment completed; failed trials are results, not errors,
+      unless every trial failed)
+1     an nni2ray error (bad input, unsupported feature, ...); ``run``: every trial failed,
+      or the pre-flight found a trial command that cannot start here; ``convert --check`` found
       files that would change; ``--strict`` with notes present
 2     command-line usage error
 130   ``run`` interrupted with Ctrl-C, after every trial was ended cleanly
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
+from nni2ray.secrets import mask_text
 
 __all__ = ["main", "print_error"]
 
@@ -44,7 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def print_error(exc: Nni2RayError) -> None:
     for problem in exc.problems:
-        print(f"nni2ray: error: {problem}", file=sys.stderr)
+        print(f"nni2ray: error: {mask_text(str(problem))}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from nni2ray.secrets import mask_text
+
 HELP = "read and validate an NNI experiment folder without running anything"
 
 
@@ -20,6 +22,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--json", action="store_true", help="print the understood experiment as JSON"
     )
+    add_python_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -28,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from nni2ray.experiment import experiment_to_json, load_experiment, summarise
     from nni2ray.translate import translate
 
+    python = python_path(args.python)
     experiment = load_experiment(args.path, config_name=args.config)
     translate(experiment)  # refuses, with run's own line, what run would refuse
     if args.json:
@@ -35,5 +39,76 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summarise(experiment)))
     for note in experiment.notes:
-        print(f"nni2ray: warning: {note}", file=sys.stderr)
+        print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
+    for problem in trial_problems(experiment, python):
+        print(f"nni2ray: warning: {mask_text(str(problem))}", file=sys.stderr)
     return 0
+
+
+def add_python_option(parser: Any) -> None:
+    """``--python PATH`` (check and run)."""
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="run python/python3/pythonX.Y in trial commands (and an interpreter path "
+        "from another machine) with this interpreter",
+    )
+
+
+def python_path(value: str | None) -> str | None:
+    """The ``--python`` interpreter as an absolute path.
+
+    Raises:
+        ConfigError: it does not exist or cannot be executed.
+    """
+    import os
+    import shutil
+
+    from nni2ray.errors import ConfigError
+
+    if value is None:
+        return None
+    found = shutil.which(value)
+    if found is None:
+        raise ConfigError(
+            f"{value} is not an executable on this machine",
+            field="--python",
+            hint="give the path of a Python interpreter, e.g. --python /usr/bin/python3",
+        )
+    return os.path.abspath(found)
+
+
+def trial_problems(experiment: Any, python: str | None, plan: Any = None) -> list[Any]:
+    """Every pre-flight finding of the experiment's trial command and plan (``check``)."""
+    return [problem for problem, _ in _findings(experiment, python, plan)]
+
+
+def fatal_problems(experiment: Any, python: str | None, plan: Any) -> list[Any]:
+    """The pre-flight findings that make every trial fail (``run`` stops on them)."""
+    return [problem for problem, fatal in _findings(experiment, python, plan) if fatal]
+
+
+def _findings(experiment: Any, python: str | None, plan: Any = None) -> list[tuple[Any, bool]]:
+    from nni2ray.errors import Nni2RayError, Problem
+    from nni2ray.experiment import display_path
+    from nni2ray.trials import preflight
+
+    if plan is None:
+        from nni2ray.translate import translate
+
+        try:
+            plan = translate(experiment)
+        except Nni2RayError:
+            plan = None
+    searcher = plan.searcher if plan is not None else None
+    findings = preflight(
+        experiment.trial.command,
+        experiment.trial.code_directory,
+        python=python,
+        searcher_kind=searcher.kind if searcher is not None else None,
+        tuner_name=searcher.nni_name if searcher is not None else None,
+    )
+    config = display_path(experiment.config_file)
+    return [
+        (Problem(f.message, file=config, field=f.field, hint=f.hint), f.fatal) for f in findings
+    ]

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.secrets import mask_text
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -23,14 +25,21 @@ def add_parser(subparsers: Any) -> None:
         "--check", action="store_true", help="write nothing; exit 1 if any file would change"
     )
     parser.add_argument("--diff", action="store_true", help="print a diff of the trial code")
-    parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.add_argument(
+        "--force", action="store_true", help="replace OUT if it exists (a folder nni2ray wrote)"
+    )
+    parser.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="copy a code directory (or read a search space file) outside the experiment folder",
+    )
     parser.set_defaults(handler=_cmd_convert)
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from nni2ray.convert import Converted, Failed, Skipped, Unchanged, plan_tree, write_tree
 
-    conversion = plan_tree(args.path, args.config)
+    conversion = plan_tree(args.path, args.config, allow_outside=args.allow_outside)
     if args.diff:
         for result in conversion.changed:
             before = (conversion.code_dir / result.filename).read_text(encoding="utf-8")
@@ -43,9 +52,12 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             sys.stdout.writelines(diff)
     notes = [note for result in conversion.results for note in result.notes]
     for note in notes:
-        print(f"nni2ray: warning: {note}", file=sys.stderr)
+        print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     if conversion.refusal:
-        print(f"nni2ray: warning: no launcher written: {conversion.refusal}", file=sys.stderr)
+        print(
+            f"nni2ray: warning: no launcher written: {mask_text(conversion.refusal)}",
+            file=sys.stderr,
+        )
     if not args.check:
         write_tree(conversion, args.output, force=args.force)
     counts = {

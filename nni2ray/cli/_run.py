@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.cli._check import add_python_option
+from nni2ray.secrets import mask_text
+
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
@@ -56,6 +59,7 @@ def add_parser(subparsers: Any) -> None:
         help="start a trial again up to N times when its Ray worker dies (default: 1)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_python_option(parser)
     parser.add_argument(
         "--no-warm-start",
         dest="warm_start",
@@ -92,11 +96,13 @@ def _non_negative_float(text: str) -> float:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from nni2ray.cli._check import python_path
     from nni2ray.errors import Nni2RayError
     from nni2ray.experiment import load_experiment, parse_duration_text
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
+    python = python_path(args.python)
     max_duration = None
     if args.max_duration is not None:
         max_duration = parse_duration_text(args.max_duration, field="--max-duration")
@@ -112,13 +118,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     for note in plan.notes:
         if note.severity is not Severity.EXACT:
-            print(f"nni2ray: warning: {note}", file=sys.stderr)
+            print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     lossy = [n for n in plan.notes if n.severity in (Severity.APPROXIMATED, Severity.IGNORED)]
     if args.strict and lossy:
         raise Nni2RayError(
             f"--strict: {len(lossy)} setting(s) are not mapped exactly (see the warnings above)",
             hint="run without --strict to accept them",
         )
+    _preflight(experiment, plan, python, remote=args.address is not None)
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
@@ -132,10 +139,49 @@ def _cmd_run(args: argparse.Namespace) -> int:
             resume=args.resume,
             from_nni=args.from_nni,
             max_retries=args.max_retries,
+            python=python,
         ),
     )
     _print_summary(summary, plan.mode)
-    return 130 if summary.interrupted else 0
+    if summary.interrupted:
+        return 130
+    _explain_failures(summary)
+    return 0
+
+
+def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) -> None:
+    """Stop before Ray starts and before anything is written when every trial would fail;
+    on a cluster (--address) the paths are the workers', so only warn."""
+    from nni2ray.cli._check import fatal_problems, trial_problems
+    from nni2ray.errors import TrialLaunchError
+
+    fatal = [] if remote else fatal_problems(experiment, python, plan)
+    for problem in trial_problems(experiment, python, plan):
+        if problem not in fatal:
+            print(f"nni2ray: warning: {problem}", file=sys.stderr)
+    if fatal:
+        raise TrialLaunchError(problems=fatal)
+
+
+def _explain_failures(summary: Any) -> None:
+    """Name the most common failure with the end of one trial's stderr; a run in which
+    every trial failed is an error (exit 1)."""
+    from nni2ray.errors import TrialLaunchError
+    from nni2ray.experiment import display_path
+    from nni2ray.results import failure_report
+
+    report = failure_report(summary.records, summary.output)
+    if report is None:
+        return
+    stderr = display_path(report.stderr)
+    share = f"{report.count} of {report.failed} failed trial(s)"
+    print(f"Most common failure ({share}): {report.cause}")
+    if report.tail:
+        print(f"  last lines of {stderr}:")
+        for line in report.tail:
+            print(f"    {line}")
+    if report.every_trial:
+        raise TrialLaunchError(f"every trial failed: {report.cause}", hint=f"see {stderr}")
 
 
 def _print_summary(summary: Any, mode: str) -> None:

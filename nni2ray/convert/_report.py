@@ -11,6 +11,7 @@ from nni2ray.convert.launcher._algorithms import SEARCHER_SOURCES as SEARCHERS
 from nni2ray.convert.launcher._command import TrialLaunch
 from nni2ray.experiment import Experiment
 from nni2ray.notes import Note
+from nni2ray.secrets import mask_text
 from nni2ray.translate import SearcherKind, TunePlan
 
 _EXACT_TYPES = {"choice", "randint", "uniform", "loguniform", "normal"}
@@ -35,7 +36,7 @@ def migration_report(
         _space(experiment, plan),
         _source_notes(results),
     ]
-    return "\n".join(parts)
+    return mask_text("\n".join(parts))
 
 
 def _contract() -> str:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
 from nni2ray.convert.launcher._command import TrialLaunch, parse_trial_command
-from nni2ray.errors import ConvertError, OutputError, UnsupportedError
+from nni2ray.errors import ConvertError, OutputError, Problem, UnsupportedError
 from nni2ray.experiment.model import Experiment
 from nni2ray.translate.plan import TunePlan
 
 _SKIP_DIRS = {"__pycache__", ".git", ".nni", ".mypy_cache", ".pytest_cache"}
 MIGRATION_NAME = "MIGRATION.md"
+#: Written into every OUT; ``--force`` removes only a folder holding it (or an empty one).
+MARKER_NAME = ".nni2ray-convert"
 
 
 @dataclass
@@ -25,26 +29,83 @@ class TreeConversion:
         results: one result per file of the code directory, in path order.
         generated: files nni2ray adds (launcher, search-space module, MIGRATION.md).
         refusal: why no launcher was written (annotation, custom tuner, ...), else None.
+        links: symlinks that stay inside the code directory: name -> relative target.
+        left_out: entries not copied (escaped name, reason): symlinks leaving the code
+            directory, special files, names that are not UTF-8 or hold control characters.
     """
 
     code_dir: Path
     results: list[ConvertResult] = field(default_factory=list)
     generated: dict[str, str] = field(default_factory=dict)
     refusal: str | None = None
+    links: dict[str, str] = field(default_factory=dict)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    config_file: Path | None = None
 
     @property
     def changed(self) -> list[Converted]:
         return [result for result in self.results if isinstance(result, Converted)]
 
 
-def _files(code_dir: Path) -> list[Path]:
-    found = []
-    for path in sorted(code_dir.rglob("*")):
-        relative = path.relative_to(code_dir)
-        if path.is_file() and not _SKIP_DIRS.intersection(relative.parts[:-1]):
-            if path.suffix != ".pyc":
+def _escaped(name: str) -> str:
+    """A name as it can be shown on one line: bad bytes and control characters escaped."""
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _bad_name(name: str) -> str | None:
+    try:
+        os.fsencode(name).decode("utf-8")
+    except UnicodeDecodeError:
+        return "name is not valid UTF-8"
+    if any(not c.isprintable() for c in name):
+        return "name holds control characters"
+    return None
+
+
+def _scan(code_dir: Path, conversion: TreeConversion) -> list[Path]:
+    """Regular files to convert or copy, in path order; symlinks and odd entries are
+    recorded on ``conversion`` (never followed out of the code directory)."""
+    found: list[Path] = []
+    for top, dirs, files in os.walk(code_dir, followlinks=False):
+        here = Path(top)
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = here / name
+            relative = path.relative_to(code_dir).as_posix()
+            reason = _bad_name(relative)
+            is_dir = name in dirs
+            if reason is not None:
+                conversion.left_out.append((_escaped(relative), reason))
+                if is_dir:
+                    dirs.remove(name)
+                continue
+            if is_dir and name in _SKIP_DIRS:
+                dirs.remove(name)
+                continue
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                if is_dir:
+                    dirs.remove(name)
+                _link(path, relative, code_dir, conversion)
+            elif stat.S_ISREG(mode) and path.suffix != ".pyc":
                 found.append(path)
-    return found
+            elif not is_dir and not stat.S_ISREG(mode):
+                conversion.left_out.append((relative, "not a regular file"))
+    return sorted(found)
+
+
+def _link(path: Path, relative: str, code_dir: Path, conversion: TreeConversion) -> None:
+    target = os.path.realpath(path)
+    real_code = os.path.realpath(code_dir)
+    if os.path.commonpath([target, real_code]) == real_code:
+        conversion.links[relative] = os.path.relpath(
+            target, os.path.dirname(os.path.join(real_code, relative))
+        )
+    else:
+        shown = _escaped(os.readlink(path))
+        conversion.left_out.append((relative, f"symlink to {shown}, outside the code directory"))
 
 
 def _convert_file(path: Path, code_dir: Path) -> ConvertResult:
@@ -61,17 +122,24 @@ def _convert_file(path: Path, code_dir: Path) -> ConvertResult:
     return convert_source(code, filename=name)
 
 
-def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
+def plan_tree(
+    path: Path, config_name: str | None = None, *, allow_outside: bool = False
+) -> TreeConversion:
     """Convert an experiment folder in memory.
 
     Raises:
-        ConvertError: a trial file does not parse (every such file is listed).
+        ConvertError: a trial file does not parse (every such file is listed), or the code
+            directory or search space file lies outside the experiment folder (unless
+            ``allow_outside``).
     """
     from nni2ray.experiment import load_experiment
 
     experiment = load_experiment(path, config_name=config_name)
+    if not allow_outside:
+        _refuse_outside(experiment)
     code_dir = experiment.trial.code_directory
-    conversion = TreeConversion(code_dir, [_convert_file(p, code_dir) for p in _files(code_dir)])
+    conversion = TreeConversion(code_dir, config_file=experiment.config_file)
+    conversion.results = [_convert_file(p, code_dir) for p in _scan(code_dir, conversion)]
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
     if failed:
         raise ConvertError(problems=failed)
@@ -91,8 +159,50 @@ def plan_tree(path: Path, config_name: str | None = None) -> TreeConversion:
         # A custom tuner/assessor imports nni; it runs only under `nni2ray run`.
         conversion.refusal = "custom NNI tuners and assessors run only under `nni2ray run`"
         plan = None
+    if plan is not None and plan.searcher.kind == "grid" and _continuous(experiment):
+        # The generated launcher lists the whole grid; NNI refines this one forever.
+        conversion.refusal = (
+            "GridSearch over continuous parameters (NNI's endlessly refined grid) runs only "
+            "under `nni2ray run`"
+        )
+        plan = None
     _generate(conversion, experiment, plan, launch)
     return conversion
+
+
+def _refuse_outside(experiment: Experiment) -> None:
+    """A cloned folder must not make ``convert`` copy ``/etc`` (or read a secrets file)."""
+    from nni2ray.experiment import display_path, is_inside
+
+    folder = experiment.config_file.parent
+    outside = [
+        (name, path)
+        for name, path in (
+            ("trialCodeDirectory", experiment.trial.code_directory),
+            ("searchSpaceFile", experiment.search_space_file),
+        )
+        if path is not None and not is_inside(path, folder)
+    ]
+    if outside:
+        hint = "move it into the experiment folder, or pass --allow-outside to use it anyway"
+        raise ConvertError(
+            problems=[
+                Problem(
+                    f"{display_path(path)} is outside the experiment folder {display_path(folder)}",
+                    file=display_path(experiment.config_file),
+                    field=name,
+                    hint=hint,
+                )
+                for name, path in outside
+            ]
+        )
+
+
+def _continuous(experiment: Experiment) -> bool:
+    from nni2ray.translate import nni_space
+
+    space = experiment.raw_search_space
+    return isinstance(space, dict) and not nni_space.is_finite(space)
 
 
 def _generate(
@@ -108,7 +218,7 @@ def _generate(
         generated[LAUNCHER_NAME] = launcher_source(plan, launch, command, config)
         generated[SPACE_MODULE] = nni_space_source()
     report = migration_report(experiment, plan, conversion.refusal, launch, conversion.results)
-    generated[MIGRATION_NAME] = report
+    generated[MIGRATION_NAME] = report + _left_out_section(conversion)
     # Converting a converted project again regenerates nni2ray's own files.
     conversion.results = [
         result
@@ -122,6 +232,18 @@ def _generate(
             file=conversion.code_dir,
             hint="rename those files in the trial code directory",
         )
+
+
+def _left_out_section(conversion: TreeConversion) -> str:
+    from nni2ray.secrets import mask_text
+
+    lines = ["\n## Entries not copied\n"]
+    if not conversion.left_out:
+        return "\n".join([*lines, "None: every regular file was copied.\n"])
+    lines += [f"* `{name}`: {mask_text(reason)}" for name, reason in conversion.left_out]
+    if conversion.links:
+        lines.append(f"\n{len(conversion.links)} symlink(s) inside the code directory were kept.")
+    return "\n".join(lines) + "\n"
 
 
 def _ours(path: Path) -> bool:
@@ -138,10 +260,42 @@ def write_tree(conversion: TreeConversion, out: Path, *, force: bool = False) ->
     out, source = out.resolve(), conversion.code_dir.resolve()
     if out == source or out in source.parents or source in out.parents:
         raise OutputError("the output folder overlaps the trial code directory", file=out)
-    if out.exists():
+    config = conversion.config_file
+    if config is not None and (out == config.parent or out in config.parents):
+        raise OutputError("the output folder holds the experiment's config file", file=out)
+    if out.exists() or out.is_symlink():
         if not force:
             raise OutputError("the output folder already exists", file=out, hint="use --force")
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
+        _check_removable(out)
+    staging = out.parent / f".{out.name}.nni2ray-tmp"
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        _write_into(conversion, staging)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+def _check_removable(out: Path) -> None:
+    """``--force`` replaces only an empty folder or one that ``convert`` wrote."""
+    if out.is_symlink() or not out.is_dir():
+        raise OutputError("the output path exists and is not a folder", file=out)
+    entries = list(out.iterdir())
+    if entries and not (out / MARKER_NAME).is_file():
+        raise OutputError(
+            "the output folder was not written by nni2ray convert; --force replaces only those",
+            file=out,
+            hint="choose another -o folder or delete this one yourself",
+        )
+
+
+def _write_into(conversion: TreeConversion, out: Path) -> None:
+    out.mkdir(parents=True)
+    (out / MARKER_NAME).write_text(f"Written by nni2ray convert from {conversion.code_dir}\n")
     for result in conversion.results:
         target = out / result.filename
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,13 +303,22 @@ def write_tree(conversion: TreeConversion, out: Path, *, force: bool = False) ->
             with target.open("w", encoding="utf-8", newline="") as handle:
                 handle.write(result.code)
         else:
-            shutil.copy2(conversion.code_dir / result.filename, target)
+            shutil.copy2(conversion.code_dir / result.filename, target, follow_symlinks=False)
+    for name, target_text in conversion.links.items():
+        link = out / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target_text, link)
     for name, text in conversion.generated.items():
         (out / name).write_text(text, encoding="utf-8")
 
 
 def convert_tree(
-    path: Path, out: Path, *, config_name: str | None = None, force: bool = False
+    path: Path,
+    out: Path,
+    *,
+    config_name: str | None = None,
+    force: bool = False,
+    allow_outside: bool = False,
 ) -> TreeConversion:
     """Convert an NNI experiment folder into a Ray Tune project in ``out``.
 
@@ -163,6 +326,6 @@ def convert_tree(
         ConvertError: a trial file does not parse.
         OutputError: ``out`` cannot be used.
     """
-    conversion = plan_tree(path, config_name)
+    conversion = plan_tree(path, config_name, allow_outside=allow_outside)
     write_tree(conversion, out, force=force)
     return conversion

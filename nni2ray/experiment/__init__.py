@@ -11,9 +11,9 @@ from nni2ray.experiment._algorithms import lookup as lookup_algorithm
 from nni2ray.experiment._assemble import build_experiment
 from nni2ray.experiment._durations import format_seconds, parse_duration, parse_duration_text
 from nni2ray.experiment._findings import Context
-from nni2ray.experiment._locate import find_config
+from nni2ray.experiment._locate import find_config, find_launchers
 from nni2ray.experiment._normalise import is_v1, normalise
-from nni2ray.experiment._paths import display_path
+from nni2ray.experiment._paths import display_path, is_inside
 from nni2ray.experiment._read import read_yaml
 from nni2ray.experiment._search_space import parse_search_space
 from nni2ray.experiment._summary import summarise
@@ -38,7 +38,10 @@ __all__ = [
     "SearchSpace",
     "display_path",
     "experiment_to_json",
+    "find_config",
+    "find_launchers",
     "format_seconds",
+    "is_inside",
     "load_experiment",
     "lookup_algorithm",
     "parse_duration",

@@ -10,7 +10,7 @@ from nni2ray.experiment._durations import ACCEPTED_FORMS, DurationError, parse_d
 from nni2ray.experiment._fields import PLATFORMS
 from nni2ray.experiment._findings import Context, Key
 from nni2ray.experiment._gpus import gpu_settings
-from nni2ray.experiment._paths import display_path, resolve_path
+from nni2ray.experiment._paths import display_path, is_inside, resolve_path
 from nni2ray.experiment._space import load_search_space
 from nni2ray.experiment.model import AlgorithmSpec, Experiment, Limits, TrialSpec
 from nni2ray.notes import Severity
@@ -82,6 +82,14 @@ def _trial(
         message = f"is not a folder (got {directory!r}, {display_path(code_dir)})"
         ctx.error(dir_key, message, "create it or fix the path (relative to the config file)")
         return None
+    if not is_inside(code_dir, ctx.base_dir):
+        message = (
+            f"the code directory {display_path(code_dir)} is outside the experiment folder "
+            f"{display_path(ctx.base_dir)}; `convert` copies it only with --allow-outside"
+        )
+        ctx.note(dir_key, Severity.WARNING, message)
+    else:
+        ctx.code_dir = code_dir
     return command, code_dir
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,12 +14,12 @@ from nni2ray.errors import (
     UnsupportedError,
 )
 from nni2ray.notes import Note, Severity
+from nni2ray.secrets import REDACTED, is_secret_key, mask_text
 
 #: A canonical (camelCase, v2) location in the config: keys and list indexes.
 Key = tuple[str | int, ...]
 ProblemKind = Literal["config", "space", "unsupported"]
 
-_SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|key|credential", re.IGNORECASE)
 #: How a missing field is named in a v1 config.
 _V1_NAMES: dict[Key, str] = {
     ("trialCommand",): "trial.command",
@@ -37,19 +36,21 @@ _ERROR_CLASSES: dict[str, type[Nni2RayError]] = {
 
 
 def is_secret(path: Key) -> bool:
-    """True for values that must never be echoed: passwords, tokens, keys in training services."""
+    """True for values that must never be echoed (the rule of :mod:`nni2ray.secrets`)."""
     keys = [part for part in path if isinstance(part, str)]
-    in_service = any(k in ("trainingService", "machineList", "sharedStorage") for k in keys)
-    return in_service and bool(keys) and bool(_SECRET.search(keys[-1]))
+    strict = any(
+        k in ("trainingService", "machineList", "sharedStorage", "classArgs") for k in keys
+    )
+    return any(is_secret_key(key, strict) for key in keys if key not in ("searchSpace",))
 
 
 def show(value: object, path: Key = ()) -> str:
     """A short repr of a user value for messages; secrets become ``'***'``."""
     if is_secret(path):
-        return "'***'"
+        return f"'{REDACTED}'"
     if isinstance(value, bool) or value is None:
         return {True: "true", False: "false", None: "null"}[value]
-    text = repr(value)
+    text = mask_text(repr(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -73,6 +74,14 @@ class Context:
     aliased: set[Key] = field(default_factory=set)  # set by a v1 spelling in a v2 file
     problems: list[tuple[ProblemKind, Problem]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    code_dir: Path | None = None  # the trial code directory, once it is known
+
+    def in_tree(self, path: Path) -> bool:
+        """True for a file inside the config's folder or the trial code directory."""
+        from nni2ray.experiment._paths import is_inside
+
+        folders = [self.base_dir] + ([self.code_dir] if self.code_dir is not None else [])
+        return any(is_inside(path, folder) for folder in folders)
 
     def where(self, path: Key) -> Origin:
         """The user's spelling and line of ``path`` (its parent's line when it is missing)."""

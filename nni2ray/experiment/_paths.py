@@ -25,6 +25,12 @@ def _real(path: Path | str) -> Path:
         return Path(os.path.abspath(path))
 
 
+def is_inside(path: Path | str, folder: Path | str) -> bool:
+    """True when ``path`` (symlinks resolved) is ``folder`` or lies under it."""
+    real, top = _real(path), _real(folder)
+    return real == top or top in real.parents
+
+
 def display_path(path: Path | str) -> str:
     """Relative to the current directory when the path is under it, else absolute."""
     absolute = _real(path)

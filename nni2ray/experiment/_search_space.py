@@ -36,6 +36,33 @@ _SHAPES = {
 }
 _FIXED_HINT = "for a fixed value use a one-element choice"
 
+#: Larger search spaces are refused before they are checked (nested parameters count).
+MAX_PARAMETERS = 20_000
+#: At most this many choice options in the whole search space.
+MAX_OPTIONS = 1_000_000
+
+
+def _too_large(raw: object) -> str | None:
+    """Why the space is over a size limit (counted with one walk), or None."""
+    parameters = options = 0
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "_type" in item:
+                parameters += 1
+                value = item.get("_value")
+                if item.get("_type") == "choice" and isinstance(value, list):
+                    options += len(value)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(part for part in item if isinstance(part, dict | list))
+    if parameters > MAX_PARAMETERS:
+        return f"{parameters:,} parameters; the limit is {MAX_PARAMETERS:,}"
+    if options > MAX_OPTIONS:
+        return f"{options:,} choice options; the limit is {MAX_OPTIONS:,}"
+    return None
+
 
 def parse_search_space(
     raw: object,
@@ -147,6 +174,11 @@ class _Parser:
         return None
 
     def space(self, raw: object) -> list[Parameter]:
+        too_large = _too_large(raw)
+        if too_large is not None:
+            hint = "split the experiment or search fewer parameters"
+            self.report((), self.prefix.rstrip("."), f"search space too large ({too_large})", hint)
+            return []
         root, _ = _validators()
         errors = list(root.iter_errors(raw))
         if not isinstance(raw, dict):

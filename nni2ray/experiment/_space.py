@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nni2ray.errors import ConfigError, Nni2RayError, SearchSpaceError, UnsupportedError
+from nni2ray.errors import ConfigError, Nni2RayError, Problem, SearchSpaceError, UnsupportedError
 from nni2ray.experiment._findings import Context, Key
 from nni2ray.experiment._paths import display_path, resolve_path
 from nni2ray.experiment._read import read_json_or_yaml
@@ -63,13 +63,36 @@ def _from_file(raw_path: Any, tuner: AlgorithmSpec | None, ctx: Context) -> Spac
         ctx.error(path, message, "fix the path; it is relative to the config file")
         return None, None, None
     display = display_path(file)
+    inside = ctx.in_tree(file)
+    if not inside:
+        message = (
+            f"the search space file {display} is outside the experiment folder "
+            f"{display_path(ctx.base_dir)}; `convert` uses it only with --allow-outside"
+        )
+        ctx.note(path, Severity.WARNING, message)
+    known = len(ctx.problems)
     try:
         doc = read_json_or_yaml(file, display)
     except ConfigError as exc:
         ctx.add("config", exc.problems)
-        return None, None, file
-    space = _parse(doc.data, display, doc.line_of, "", tuner, ctx, path)
-    return space, doc.data, file
+        doc = None
+    space = None if doc is None else _parse(doc.data, display, doc.line_of, "", tuner, ctx, path)
+    if not inside and len(ctx.problems) > known:
+        _hide_content(ctx, known, display)  # e.g. /etc/shadow: name the file, not its lines
+    return space, None if doc is None else doc.data, file
+
+
+def _hide_content(ctx: Context, known: int, display: str) -> None:
+    """Replace the problems found in a file outside the experiment by one that shows none of
+    its content (a mistyped path to a secrets file must not print the secrets)."""
+    count = len(ctx.problems) - known
+    del ctx.problems[known:]
+    message = (
+        f"not an NNI search space ({count} problem(s); the file is outside the experiment "
+        "folder, so its content is not shown)"
+    )
+    hint = "point searchSpaceFile at the search space file inside the experiment folder"
+    ctx.problems.append(("space", Problem(message, file=display, hint=hint)))
 
 
 def _parse(

@@ -7,8 +7,8 @@ from typing import Any
 from nni2ray.experiment._algorithms import lookup
 from nni2ray.experiment._durations import format_seconds
 from nni2ray.experiment._paths import display_path
-from nni2ray.experiment._to_json import redact
 from nni2ray.experiment.model import AlgorithmSpec, Experiment, NestedOption, Parameter
+from nni2ray.secrets import mask_text, redact
 
 
 def summarise(experiment: Experiment) -> list[str]:
@@ -17,7 +17,7 @@ def summarise(experiment: Experiment) -> list[str]:
     lines = [
         f"experiment: {exp.name or '(no name)'}",
         f"config file: {display_path(exp.config_file)} (NNI config {exp.config_version})",
-        f"trial command: {exp.trial.command}",
+        f"trial command: {mask_text(exp.trial.command)}",
         f"code directory: {display_path(exp.trial.code_directory)}",
         f"concurrency: {limits.concurrency} trial(s) at a time",
         f"max trials: {_or_unlimited(limits.max_trial_number)}",
@@ -69,7 +69,7 @@ def _algorithm(spec: AlgorithmSpec) -> list[str]:
     else:
         mode_text = mode or "not set"
     lines = [f"{spec.role}: {what}", f"  optimize mode: {mode_text}"]
-    args = redact(spec.class_args)
+    args = redact(spec.class_args, strict=True)
     lines += [f"  classArgs.{key}: {value!r}" for key, value in args.items()]
     if spec.include_intermediate_results:
         lines.append("  includeIntermediateResults: true")

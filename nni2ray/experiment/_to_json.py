@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from nni2ray.experiment._paths import is_inside
 from nni2ray.experiment.model import Experiment, Parameter
-
-REDACTED = "***"
-_SECRET_ARG = re.compile(r"pass(word|wd|phrase)|token|secret|api_?key|access_?key", re.I)
-
-
-def redact(args: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``classArgs`` with password/token/secret-looking values replaced."""
-    return {
-        key: REDACTED if isinstance(key, str) and _SECRET_ARG.search(key) else value
-        for key, value in args.items()
-    }
+from nni2ray.secrets import redact
 
 
 def experiment_to_json(experiment: Experiment) -> dict[str, Any]:
     """The experiment as JSON-ready data, for ``nni2ray check --json`` and scripts."""
     data = _plain(experiment)
     assert isinstance(data, dict)
-    for role in ("tuner", "assessor"):
-        if isinstance(data.get(role), dict):
-            data[role]["class_args"] = redact(data[role]["class_args"])
-    return data
+    space_file = experiment.search_space_file
+    if space_file is not None and not is_inside(space_file, experiment.config_file.parent):
+        # A custom tuner keeps any file as its space: one outside is named, not printed.
+        data["raw_search_space"] = f"(not shown: {space_file} is outside the experiment folder)"
+    redacted = redact(data)  # classArgs, the trial command, any text: the one rule
+    assert isinstance(redacted, dict)
+    return redacted
 
 
 def _plain(value: Any) -> Any:

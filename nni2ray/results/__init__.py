@@ -4,10 +4,12 @@ NNI history holds (the prior), and reading NNI's own database."""
 
 from __future__ import annotations
 
+from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
     RESULTS_DIR,
     RunStatus,
     default_output,
+    inside_output,
     latest_output,
     new_experiment_id,
     prepare_output,
@@ -15,13 +17,14 @@ from nni2ray.results._folder import (
 )
 from nni2ray.results._nni_database import load_history
 from nni2ray.results._nni_history import NniHistory, NniTrial
-from nni2ray.results._nni_import import redact, to_record, write_import, write_trial
+from nni2ray.results._nni_import import to_record, write_import, write_trial
 from nni2ray.results._prior import (
     ABANDONED,
     RUN_STOPPED,
     SAFE_ID,
     Prior,
     is_finished,
+    is_safe_id,
     load_prior,
     prior_from_nni,
 )
@@ -42,6 +45,7 @@ __all__ = [
     "RUNNING",
     "RUN_STOPPED",
     "SAFE_ID",
+    "FailureReport",
     "NniHistory",
     "NniTrial",
     "Prior",
@@ -49,7 +53,10 @@ __all__ = [
     "TrialRecord",
     "append_metric",
     "default_output",
+    "inside_output",
+    "failure_report",
     "is_finished",
+    "is_safe_id",
     "latest_output",
     "load_history",
     "load_prior",
@@ -58,7 +65,6 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
-    "redact",
     "status_counts",
     "to_record",
     "write_exports",

@@ -60,6 +60,24 @@ def probe_output(path: Path) -> Path:
     return path
 
 
+def inside_output(output: Path, path: Path) -> Path:
+    """``path`` when it lies inside ``output`` with symlinks resolved; every folder and file
+    nni2ray creates or moves under a run folder goes through this.
+
+    Raises:
+        OutputError: ``path`` leads outside (a symlinked ``abandoned/`` or trial folder, an
+            id such as ``../../x`` read from a crafted record).
+    """
+    top, real = output.resolve(), path.resolve()
+    if real != top and top not in real.parents:
+        raise OutputError(
+            f"{path} leads outside the output folder (to {real}); nothing was written there",
+            file=output,
+            hint="remove the symlink or the crafted record; nni2ray writes only inside it",
+        )
+    return path
+
+
 def new_experiment_id() -> str:
     alphabet = string.ascii_lowercase + string.digits
     return "".join(random.SystemRandom().choice(alphabet) for _ in range(8))

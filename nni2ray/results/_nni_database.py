@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import HistoryError
 from nni2ray.limits import TOO_DEEP, check_size
 from nni2ray.results._nni_history import NniHistory, NniTrial
-from nni2ray.results._prior import SAFE_ID
+from nni2ray.results._prior import is_safe_id
 from nni2ray.trials import FINAL, TERMINAL, MetricType, TrialStatus
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -32,6 +33,11 @@ REQUIRED = {
 STATUSES = frozenset(TrialStatus) | {"ADD_RESUMED"}
 SPECIAL = frozenset({"USER_TO_CANCEL", "ADD_CUSTOMIZED", "ADD_HYPERPARAMETER", "IMPORT_DATA"})
 METRIC_TYPES = frozenset({MetricType.PERIODICAL, MetricType.FINAL})
+
+#: Rows read from one table at most (the query has a LIMIT); more is refused.
+MAX_ROWS = 5_000_000
+#: Bytes of one text or blob value at most (SQLite's own length limit on the connection).
+MAX_VALUE_BYTES = 16 * 1024 * 1024
 
 
 def locate_database(path: Path) -> Path:
@@ -86,12 +92,16 @@ def _check_magic(database: Path) -> None:
 
 
 class _connect:
-    """A read-only connection (``mode=ro``: nothing is created or changed beside the file)."""
+    """A read-only connection to a file treated as immutable (``mode=ro&immutable=1``: no
+    lock, no ``-wal``/``-shm`` file is created beside it, even for a WAL-mode database)."""
 
     def __init__(self, database: Path) -> None:
-        uri = database.resolve().as_uri() + "?mode=ro"
+        uri = database.resolve().as_uri() + "?mode=ro&immutable=1"
         self.db = sqlite3.connect(uri, uri=True)
         self.db.row_factory = sqlite3.Row
+        self.db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        self.db.execute("PRAGMA query_only = ON")
+        self.db.execute("PRAGMA temp_store = MEMORY")  # no temp files beside anything
 
     def __enter__(self) -> sqlite3.Connection:
         return self.db
@@ -103,6 +113,16 @@ class _connect:
 def _check_table(
     db: sqlite3.Connection, database: Path, table: str, columns: tuple[str, ...]
 ) -> None:
+    kinds = db.execute(
+        "SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE LIMIT 2", (table,)
+    ).fetchall()
+    if kinds and (kinds[0]["type"] != "table" or "VIRTUAL" in str(kinds[0]["sql"]).upper()):
+        raise HistoryError(
+            f"{table} is a {kinds[0]['type']}, not a plain table (NNI writes tables only)",
+            file=database,
+            field=table,
+            hint="pass the nni.sqlite NNI wrote",
+        )
     found = {row["name"] for row in db.execute(f"PRAGMA table_info({table})")}
     if not found:
         raise HistoryError(f"table {table} is missing", file=database, hint="is it NNI's?")
@@ -113,9 +133,22 @@ def _check_table(
         )
 
 
+def _rows(db: sqlite3.Connection, database: Path, table: str) -> Iterator[sqlite3.Row]:
+    """The table's rows in order, at most :data:`MAX_ROWS` (one more is an error)."""
+    query = f"SELECT rowid, * FROM {table} ORDER BY rowid LIMIT ?"  # noqa: S608 (fixed names)
+    for count, row in enumerate(db.execute(query, (MAX_ROWS + 1,)), 1):
+        if count > MAX_ROWS:
+            raise HistoryError(
+                f"{table} has more than {MAX_ROWS:,} rows (the limit is {MAX_ROWS:,})",
+                file=database,
+                field=table,
+            )
+        yield row
+
+
 def _profile(db: sqlite3.Connection, database: Path) -> NniHistory:
     best = None
-    for row in db.execute("SELECT rowid, * FROM ExperimentProfile ORDER BY rowid"):
+    for row in _rows(db, database, "ExperimentProfile"):
         where = _Where(database, "ExperimentProfile", row["rowid"])
         revision = where.integer(row, "revision")
         if best is None or (revision or 0) >= best[0]:
@@ -141,7 +174,7 @@ def _profile(db: sqlite3.Connection, database: Path) -> NniHistory:
 
 def _replay_events(db: sqlite3.Connection, database: Path, history: NniHistory) -> None:
     trials: dict[str, NniTrial] = {}
-    for row in db.execute("SELECT rowid, * FROM TrialJobEvent ORDER BY rowid"):
+    for row in _rows(db, database, "TrialJobEvent"):
         where = _Where(database, "TrialJobEvent", row["rowid"])
         trial_id = where.text(row, "trialJobId")
         event = where.text(row, "event")
@@ -166,7 +199,7 @@ def _replay_events(db: sqlite3.Connection, database: Path, history: NniHistory) 
 
 
 def _new_trial(where: _Where, trial_id: str) -> NniTrial:
-    if not SAFE_ID.match(trial_id):
+    if not is_safe_id(trial_id):
         raise where.error(
             "trialJobId", f"{trial_id[:40]!r} cannot be used as a folder name (unsafe characters)"
         )
@@ -196,7 +229,7 @@ def _attach_metrics(db: sqlite3.Connection, database: Path, history: NniHistory)
         for t in history.trials
         if t.recorded_parameter_id is not None
     }
-    for row in db.execute("SELECT rowid, * FROM MetricData ORDER BY rowid"):
+    for row in _rows(db, database, "MetricData"):
         where = _Where(database, "MetricData", row["rowid"])
         trial_id = where.text(row, "trialJobId")
         if not trial_id:

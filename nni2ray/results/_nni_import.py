@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any
 
-from nni2ray.results._folder import RunStatus
+from nni2ray.errors import HistoryError
+from nni2ray.results._folder import RunStatus, inside_output
 from nni2ray.results._nni_history import NniHistory, NniTrial
+from nni2ray.results._prior import is_safe_id
 from nni2ray.results._records import TrialRecord, append_metric, write_exports, write_json
+from nni2ray.secrets import redact
 from nni2ray.trials import write_parameter_file
-
-#: Config keys whose values are never written out (remote machine passwords, tokens, ...).
-_SECRET = re.compile(r"pass(word|wd|phrase)|token|secret|credential|api_?key|access_?key", re.I)
 
 
 def to_record(trial: NniTrial) -> TrialRecord:
@@ -32,7 +31,9 @@ def to_record(trial: NniTrial) -> TrialRecord:
 
 def write_trial(output: Path, record: TrialRecord, parameter_id: Any = None) -> None:
     """``trials/<id>/``: ``trial.json``, ``metrics.jsonl`` and ``parameter.cfg``."""
-    trial_dir = output / "trials" / record.trial_id
+    if not is_safe_id(record.trial_id):
+        raise HistoryError(f"trial id {record.trial_id[:40]!r} cannot be used as a folder name")
+    trial_dir = inside_output(output, output / "trials" / record.trial_id)
     trial_dir.mkdir(parents=True, exist_ok=True)
     for row in record.metrics:
         append_metric(trial_dir, row)
@@ -67,17 +68,3 @@ def import_meta(history: NniHistory) -> dict[str, Any]:
         "nextSequence": history.next_sequence,
         "status": RunStatus.IMPORTED,
     }
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """A copy with the values of secret-looking keys replaced by ``"***"``; the search
-    space (the user's parameter names) is kept as it is."""
-    if key and key != "searchSpace" and _SECRET.search(key):
-        return "***"
-    if key == "searchSpace":
-        return value
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, key) for v in value]
-    return value

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
+from nni2ray.results._folder import inside_output
 from nni2ray.results._records import TrialRecord
 from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
@@ -25,8 +26,15 @@ RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})
 #: Where the folders of trials that will be run again are moved, out of ``trials/``.
 ABANDONED = "abandoned"
 
-#: Trial ids become folder names: refuse anything that could leave the folder.
-SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+#: Trial and experiment ids become folder names: the one rule for every id read back from
+#: disk (trial.json, experiment.json, NNI's database); use :func:`is_safe_id`.
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def is_safe_id(value: object) -> bool:
+    """True for an id that can be a folder name: no separator, no ``..``, no control
+    character, at most 128 characters, starting with a letter or digit."""
+    return isinstance(value, str) and SAFE_ID.fullmatch(value) is not None
 
 
 @dataclass
@@ -59,17 +67,36 @@ def load_prior(output: Path) -> Prior:
     """Read an output folder for ``--resume``; move unfinished trials to ``abandoned/``.
 
     Raises:
-        OutputError: the folder is not an nni2ray run.
+        OutputError: the folder is not an nni2ray run, an id read back is not safe as a
+            folder name, or a symlink leads outside the folder (nothing is moved then).
     """
     meta = _read_meta(output)
     prior = Prior(meta=meta, tune_name=_next_tune_name(output))
     experiment_id = meta.get("experimentId")
-    prior.experiment_id = experiment_id if isinstance(experiment_id, str) else None
+    if experiment_id is not None and not is_safe_id(experiment_id):
+        raise OutputError(
+            f"experimentId {str(experiment_id)[:40]!r} is not a safe id",
+            file=output / "experiment.json",
+            hint="letters, digits, '_', '.' and '-' only; fix the file",
+        )
+    prior.experiment_id = experiment_id
     highest = -1
+    for folder in (output / "trials", output / ABANDONED):
+        inside_output(output, folder)
+    trials = []  # every record is checked before anything is moved
     for trial_dir in sorted((output / "trials").iterdir()):
         if not trial_dir.is_dir():
             continue
+        inside_output(output, trial_dir)
         record, sequence, params = _read_trial(trial_dir)
+        if record is not None and not is_safe_id(record.trial_id):
+            raise OutputError(
+                f"trialJobId {record.trial_id[:40]!r} cannot be used as a folder name",
+                file=trial_dir / "trial.json",
+                hint="letters, digits, '_', '.' and '-' only; fix or remove that trial folder",
+            )
+        trials.append((trial_dir, record, sequence, params))
+    for trial_dir, record, sequence, params in trials:
         highest = max(highest, sequence)
         if record is not None and is_finished(record.status, record.end_reason):
             prior.records.append(record)
@@ -128,8 +155,9 @@ def _abandon(output: Path, trial_dir: Path) -> None:
     while target.exists():
         suffix += 1
         target = output / ABANDONED / f"{trial_dir.name}.{suffix}"
+    inside_output(output, target.parent)
     target.parent.mkdir(exist_ok=True)
-    shutil.move(str(trial_dir), str(target))
+    shutil.move(str(inside_output(output, trial_dir)), str(inside_output(output, target)))
 
 
 def _next_tune_name(output: Path) -> str:
@@ -144,7 +172,8 @@ def _next_tune_name(output: Path) -> str:
 def prior_from_nni(history: Any, output: Path) -> Prior:
     """Write the finished trials of an NNI history into ``output/trials`` (they count toward
     maxTrialNumber and are not run again); NNI's unfinished trials are run again first."""
-    from nni2ray.results._nni_import import redact, to_record, write_trial
+    from nni2ray.results._nni_import import to_record, write_trial
+    from nni2ray.secrets import redact
 
     prior = Prior()
     highest = history.next_sequence - 1
@@ -157,7 +186,7 @@ def prior_from_nni(history: Any, output: Path) -> Prior:
         elif trial.parameters is not None:
             prior.replay.append(trial.parameters)
     prior.next_sequence = highest + 1
-    if re.fullmatch(r"[A-Za-z0-9]{1,32}", history.experiment_id):
+    if is_safe_id(history.experiment_id):
         prior.experiment_id = history.experiment_id  # the rerun goes on as NNI's experiment
     prior.meta = {
         "fromNni": {

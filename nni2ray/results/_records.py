@@ -143,8 +143,9 @@ def write_exports(output: Path, records: list[TrialRecord]) -> None:
 
 
 def _write_csv(path: Path, records: list[TrialRecord]) -> None:
-    param_keys: list[str] = []
-    metric_keys: list[str] = []
+    # Dicts as ordered sets: columns in order of first appearance, linear in trials x keys.
+    param_keys: dict[str, None] = {}
+    metric_keys: dict[str, None] = {}
     rows = []
     for record in records:
         params = (
@@ -168,10 +169,8 @@ def _write_csv(path: Path, records: list[TrialRecord]) -> None:
             writer.writerow(row)
 
 
-def _extend(keys: list[str], mapping: dict[str, Any]) -> None:
-    for key in mapping:
-        if key not in keys:
-            keys.append(key)
+def _extend(keys: dict[str, None], mapping: dict[str, Any]) -> None:
+    keys.update(dict.fromkeys(mapping))
 
 
 def _cell(value: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import TrialRecord, append_metric, rank, write_json
+from nni2ray.results import TrialRecord, append_metric, inside_output, rank, write_json
 from nni2ray.trials import (
     MetricType,
     ResultKey,
@@ -66,7 +66,8 @@ class Recorder(Callback):
         self._last_print = self._start
 
     def _trial_dir(self, trial_id: str) -> Path:
-        path = Path(self._context.output_dir) / "trials" / trial_id
+        output = Path(self._context.output_dir)
+        path = inside_output(output, output / "trials" / trial_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
 

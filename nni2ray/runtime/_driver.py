@@ -74,6 +74,7 @@ class RunOptions:
     from_nni: Path | None = None
     max_retries: int = 1
     warm_start: bool = True
+    python: str | None = None
 
 
 @dataclass
@@ -259,6 +260,7 @@ def _context(
         gpu_number=plan.gpus_per_trial,
         heartbeat_s=options.heartbeat_s,
         warm_start=options.warm_start,
+        python=options.python,
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from nni2ray.errors import AlgorithmError
 from nni2ray.results import RunStatus
+from nni2ray.secrets import mask_text
 from nni2ray.trials import ResultKey
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
@@ -92,8 +93,8 @@ class UserAlgorithm:
 
     def fail(self, method: str, exc: BaseException) -> None:
         """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        first_line = (str(exc).splitlines() or [""])[0]
+        text = mask_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        first_line = mask_text((str(exc).splitlines() or [""])[0])
         summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
         where = f"{self.class_name}.{method}"
         self.failure = AlgorithmFailure(self.role, self.file, where, summary, text)
@@ -158,7 +159,7 @@ def _import(module_name: str, code_directory: str | None, role: str, where: str)
         try:
             module = importlib.import_module(module_name)
         except Exception as exc:
-            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            text = mask_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
             print(f"nni2ray: importing the custom {role} failed:\n{text}", file=sys.stderr, end="")
             first = (str(exc).splitlines() or [""])[0]
             raise AlgorithmError(

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
-from nni2ray.experiment import Experiment, display_path, lookup_algorithm
+from nni2ray.experiment import Experiment, display_path, lookup_algorithm, nni_space
 from nni2ray.notes import Note, Severity
+from nni2ray.secrets import redact
 from nni2ray.translate.assessors import (
     ASSESSORS,
     SCHEDULER_CHOICES,
@@ -36,6 +37,7 @@ __all__ = [
     "SearcherKind",
     "TunePlan",
     "describe",
+    "nni_space",
     "translate",
 ]
 
@@ -60,7 +62,7 @@ def translate(
 
     Raises:
         UnsupportedError: for anything with no Ray Tune equivalent (annotation, NAS or
-            custom algorithms, grid search over continuous parameters).
+            custom algorithms).
     """
     if experiment.use_annotation:
         raise UnsupportedError(
@@ -162,8 +164,9 @@ def _folder_name(exp: Experiment) -> str:
 
 
 def describe(plan: TunePlan) -> dict[str, Any]:
-    """The plan as plain JSON data (for ``experiment.json`` and reports)."""
-    return {
+    """The plan as plain JSON data (for ``experiment.json`` and reports), secrets masked
+    (custom algorithms' ``classArgs`` hold tokens and passwords)."""
+    described = {
         "name": plan.name,
         "metric": plan.metric,
         "mode": plan.mode,
@@ -188,3 +191,4 @@ def describe(plan: TunePlan) -> dict[str, Any]:
         "checkpoint_dirs": plan.checkpoint_dirs,
         "notes": [{"severity": n.severity.value, "text": str(n)} for n in plan.notes],
     }
+    return dict(redact(described))

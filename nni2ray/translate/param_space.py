@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nni2ray.experiment import NestedOption, Parameter, SearchSpace, nni_space, parse_search_space
+from nni2ray.experiment import (
+    NestedOption,
+    Parameter,
+    SearchSpace,
+    nni_space,
+    parse_search_space,
+)
 
 #: Tune factory for each latent domain kind produced by ``nni_space.latent_spec``.
 DOMAIN_KINDS: tuple[str, ...] = ("choice", "randint", "uniform", "loguniform", "randn")

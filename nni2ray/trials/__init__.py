@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
 from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
+from nni2ray.trials._preflight import FOREIGN_INTERPRETER_FIX, Finding, preflight
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
 from nni2ray.trials._shim.nni._wire import PARAMETER_FILE, read_parameter_file, write_parameter_file
 from nni2ray.trials._trial_run import TrialRun, finite_scalar
@@ -29,10 +30,12 @@ USER_CANCELED = TrialStatus.USER_CANCELED
 
 __all__ = [
     "EARLY_STOPPED",
+    "FOREIGN_INTERPRETER_FIX",
     "END",
     "FAILED",
     "FINAL",
     "FINISHED",
+    "Finding",
     "HEARTBEAT",
     "KILL_GRACE_S",
     "PARAMETERS_KEY",
@@ -59,6 +62,7 @@ __all__ = [
     "finite_scalar",
     "heavy_modules",
     "parse_command",
+    "preflight",
     "prepare_trial",
     "python_call",
     "read_parameter_file",

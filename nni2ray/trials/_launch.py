@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials._preflight import python_names, with_python
 from nni2ray.trials._process import LaunchSpec
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
@@ -56,7 +57,8 @@ def prepare_trial(
     code_dir = Path(context.code_directory) if context.code_directory else Path.cwd()
     env = _environment(context, trial_id, sequence, trial_dir, code_dir, gpu_ids)
     env[_wire.PARAMETER_FILE_ENV] = parameter_file
-    return LaunchSpec(command=context.command, cwd=code_dir, env=env, log_dir=trial_dir)
+    command = with_python(context.command) if context.python else context.command
+    return LaunchSpec(command=command, cwd=code_dir, env=env, log_dir=trial_dir)
 
 
 def _environment(
@@ -80,7 +82,7 @@ def _environment(
     )
     # `python3 main.py` finds the Python that runs nni2ray first, as it would in the
     # activated environment NNI users launch nnictl from.
-    bin_dir = str(Path(sys.executable).parent)
+    bin_dir = _python_bin(context) if context.python else str(Path(sys.executable).parent)
     path = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir]
     env["PATH"] = os.pathsep.join([bin_dir, *path])
     pythonpath = [str(SHIM_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -89,3 +91,19 @@ def _environment(
         # NNI: trialGpuNumber 0 hides every GPU; N > 0 shows the GPUs Ray assigned.
         env["CUDA_VISIBLE_DEVICES"] = ",".join(gpu_ids or []) if context.gpu_number else ""
     return env
+
+
+def _python_bin(context: TrialContext) -> str:
+    """A folder in the run's output whose ``python``, ``python3`` (and the other Python
+    names the command uses) are links to the ``--python`` interpreter."""
+    assert context.python is not None
+    folder = Path(context.output_dir) / ".python-bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in python_names(context.command):
+        link = folder / name
+        if not link.exists():
+            try:
+                link.symlink_to(context.python)
+            except FileExistsError:  # another trial made it at the same moment
+                pass
+    return str(folder)

@@ -25,6 +25,8 @@ class TrialContext:
         heartbeat_s: longest wait inside one ``step`` before returning a heartbeat.
         env: extra environment variables for every trial.
         warm_start: fork Python trials from a template that imported their modules once.
+        python: the ``--python`` interpreter: ``python``, ``python3``, ``pythonX.Y`` and
+            another machine's interpreter in the command run with it.
     """
 
     experiment_id: str
@@ -39,6 +41,7 @@ class TrialContext:
     heartbeat_s: float = 2.0
     env: dict[str, str] = field(default_factory=dict)
     warm_start: bool = True
+    python: str | None = None
 
 
 #: Key of a config that carries a trial's parameters verbatim (Batch tuner, custom tuners).

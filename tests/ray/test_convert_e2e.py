@@ -15,10 +15,11 @@ from nni2ray.cli import main
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "experiments"
 EXPERIMENTS = sorted(p.name for p in EXPERIMENTS_DIR.iterdir() if p.is_dir())
-CONFIGS = {"multi_config": "config_tpe.yml"}  # folders with several configs
+CONFIGS = {"multi_config": "config_tpe.yml", "config_variants": "configs/quick.yml"}
 NO_LAUNCHER = {
     "custom_tuner": "custom tuners have no Ray Tune searcher",
     "custom_tuner_assessor": "custom tuners and assessors run only under nni2ray run",
+    "continuous_grid": "NNI's grid over continuous parameters is endless",
 }
 NEEDS_GPU = {"gpu_trial"}
 TRIALS = 2

@@ -297,6 +297,7 @@ def test_unwritable_output_is_an_error_before_any_trial(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _write_case(tmp_path / "exp", CONFIG, SPACE)
+    (tmp_path / "exp" / "trial.py").write_text("")  # passes the pre-flight
     (tmp_path / "file").write_text("not a folder")
     code = main(["run", str(tmp_path / "exp"), "--output", str(tmp_path / "file" / "sub")])
     line = _assert_one_error(code, capsys)
@@ -307,6 +308,7 @@ def test_full_disk_is_an_error_before_any_trial(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write_case(tmp_path / "exp", CONFIG, SPACE)
+    (tmp_path / "exp" / "trial.py").write_text("")  # passes the pre-flight
 
     def full(self: Path, data: bytes) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -322,6 +324,7 @@ def test_resume_of_a_folder_that_is_no_run_is_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _write_case(tmp_path / "exp", CONFIG, SPACE)
+    (tmp_path / "exp" / "trial.py").write_text("")  # passes the pre-flight
     monkeypatch.chdir(tmp_path)
     line = _assert_one_error(main(["run", str(tmp_path / "exp"), "--resume"]), capsys)
     assert "no earlier run of 'exp' to resume" in line

@@ -14,7 +14,8 @@ from nni2ray.experiment._read import read_json_or_yaml, read_yaml
 from nni2ray.experiment._to_json import experiment_to_json
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "fixtures" / "experiments"
-SINGLE = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir() and p.name != "multi_config")
+SEVERAL = {"multi_config", "config_variants"}  # need --config
+SINGLE = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir() and p.name not in SEVERAL)
 
 
 def test_public_api() -> None:

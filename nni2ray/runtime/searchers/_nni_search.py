@@ -16,6 +16,7 @@ from ray.tune.search import Searcher
 from nni2ray.experiment import nni_space
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
+from nni2ray.translate import nni_grid
 from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, ResultKey, finite_scalar
 
 
@@ -42,7 +43,8 @@ class RandomSampler(Searcher):
 
 
 class GridSearcher(Searcher):
-    """NNI's GridSearch over a finite space: every point once, last parameter fastest."""
+    """NNI 3.0's GridSearch, points in its order (continuous parameters start at their
+    median and the grid is refined); ends when the space is used up."""
 
     def __init__(self, space_json: dict[str, Any]) -> None:
         super().__init__()
@@ -52,7 +54,7 @@ class GridSearcher(Searcher):
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str:  # type: ignore[override]
         if self._points is None:  # after unpickling, continue where the grid stopped
-            self._points = itertools.islice(nni_space.grid(self._space), self._index, None)
+            self._points = itertools.islice(nni_grid.grid_points(self._space), self._index, None)
         point = next(self._points, None)
         if point is None:
             return Searcher.FINISHED
