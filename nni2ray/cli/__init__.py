@@ -23,7 +23,7 @@ from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
 from nni2ray.secrets import mask_text
 
-__all__ = ["main", "print_error"]
+__all__ = ["main", "print_error", "split_launcher_args"]
 
 # Each command module exposes ``add_parser(subparsers) -> None`` and sets ``handler``.
 _COMMANDS = ("check", "run", "convert", "import")
@@ -50,10 +50,45 @@ def print_error(exc: Nni2RayError) -> None:
         print(f"nni2ray: error: {mask_text(str(problem))}", file=sys.stderr)
 
 
+#: Options of ``run``/``check`` that take a value (their value is never the launcher).
+_VALUE_OPTIONS = {
+    "--config",
+    "--output",
+    "--from-nni",
+    "--max-trials",
+    "--concurrency",
+    "--max-duration",
+    "--scheduler",
+    "--gpus-per-trial",
+    "--address",
+    "--seed",
+    "--max-retries",
+    "--launcher-timeout",
+}
+
+
+def split_launcher_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    """``run``/``check`` of a Python launcher: what follows the script is the script's own
+    arguments (``nni2ray run launcher.py --epochs 3``), as with ``python launcher.py``."""
+    if not argv or argv[0] not in ("run", "check"):
+        return argv, []
+    for index in range(1, len(argv)):
+        token = argv[index]
+        if argv[index - 1] in _VALUE_OPTIONS or token.startswith("-"):
+            continue
+        if token.endswith(".py"):
+            return argv[: index + 1], argv[index + 1 :]
+        return argv, []  # a folder or config file
+    return argv, []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = _build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, script_args = split_launcher_args(argv)
     args = parser.parse_args(argv)
+    args.script_args = script_args
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

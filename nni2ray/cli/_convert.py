@@ -38,7 +38,20 @@ def add_parser(subparsers: Any) -> None:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from nni2ray.convert import Converted, Failed, Skipped, Unchanged, plan_tree, write_tree
+    from nni2ray.errors import UnsupportedError
+    from nni2ray.pyapi import launcher_of
 
+    launcher = launcher_of(args.path, args.config)
+    if launcher is not None:
+        args.path = launcher  # a folder whose experiment is started by its Python launcher
+        raise UnsupportedError(
+            "convert does not take a Python launcher: its experiment is built by running the "
+            "script, and the launcher's own code (its polling, its use of the results) has no "
+            "Ray Tune rewrite",
+            file=str(args.path),
+            hint="run it unchanged with `nni2ray run launcher.py`, or write its config to a "
+            "config.yml next to the trial code and convert that folder",
+        )
     conversion = plan_tree(args.path, args.config, allow_outside=args.allow_outside)
     if args.diff:
         for result in conversion.changed:

@@ -16,9 +16,14 @@ def add_parser(subparsers: Any) -> None:
         "run",
         help="run an NNI experiment on Ray Tune",
         description="Run an NNI experiment folder on Ray Tune with its trial scripts unchanged. "
-        "Flags override the config.",
+        "Flags override the config. A Python launcher that uses NNI's experiment API "
+        "(nni.experiment.Experiment) runs as `nni2ray run [flags] launcher.py [its args]`: "
+        "each experiment it starts runs on Ray Tune, one after the other, each in its own "
+        "results folder.",
     )
-    parser.add_argument("path", type=Path, help="experiment folder or config file")
+    parser.add_argument(
+        "path", type=Path, help="experiment folder, config file or Python launcher (.py)"
+    )
     parser.add_argument("--config", metavar="NAME", help="config file to use in the folder")
     parser.add_argument(
         "--output",
@@ -61,6 +66,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     add_python_option(parser)
     parser.add_argument(
+        "--launcher-timeout",
+        type=_non_negative_float,
+        default=60.0,
+        metavar="S",
+        help="a Python launcher still running S seconds after its last experiment ended "
+        "(e.g. polling forever) is ended (default: 60)",
+    )
+    parser.add_argument(
         "--no-warm-start",
         dest="warm_start",
         action="store_false",
@@ -97,16 +110,41 @@ def _non_negative_float(text: str) -> float:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from nni2ray.cli._check import python_path
+    from nni2ray.experiment import load_experiment
+    from nni2ray.pyapi import launcher_of
+
+    max_duration = _max_duration(args)  # a bad flag is reported before anything is read
+    python = python_path(args.python)
+    launcher = launcher_of(args.path, args.config)
+    if launcher is not None:
+        args.path = launcher  # a folder whose experiment is started by its Python launcher
+        return _run_launcher(args, python, max_duration)
+    experiment = load_experiment(args.path, config_name=args.config)
+    plan = _plan(experiment, args, python, max_duration)
+    summary = _run(experiment, plan, args, args.output, python=python)
+    if summary.interrupted:
+        return 130
+    _explain_failures(summary)
+    return 0
+
+
+def _max_duration(args: argparse.Namespace) -> int | None:
+    from nni2ray.experiment import parse_duration_text
+
+    if args.max_duration is None:
+        return None
+    return parse_duration_text(args.max_duration, field="--max-duration")
+
+
+def _plan(
+    experiment: Any, args: argparse.Namespace, python: str | None, max_duration: int | None
+) -> Any:
+    """Translate with the command line's overrides; print the notes; honour --strict; stop
+    before Ray starts when the pre-flight finds that every trial would fail."""
     from nni2ray.errors import Nni2RayError
-    from nni2ray.experiment import load_experiment, parse_duration_text
     from nni2ray.notes import Severity
     from nni2ray.translate import translate
 
-    python = python_path(args.python)
-    max_duration = None
-    if args.max_duration is not None:
-        max_duration = parse_duration_text(args.max_duration, field="--max-duration")
-    experiment = load_experiment(args.path, config_name=args.config)
     plan = translate(
         experiment,
         max_trials=args.max_trials,
@@ -126,13 +164,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
             hint="run without --strict to accept them",
         )
     _preflight(experiment, plan, python, remote=args.address is not None)
+    return plan
+
+
+def _run(
+    experiment: Any,
+    plan: Any,
+    args: argparse.Namespace,
+    output: Path | None,
+    stop: Any = None,
+    *,
+    python: str | None = None,
+) -> Any:
     from nni2ray.runtime import RunOptions, run_experiment
 
     summary = run_experiment(
         experiment,
         plan,
         RunOptions(
-            output=args.output,
+            output=output,
             address=args.address,
             quiet=args.quiet,
             warm_start=args.warm_start,
@@ -140,13 +190,74 @@ def _cmd_run(args: argparse.Namespace) -> int:
             from_nni=args.from_nni,
             max_retries=args.max_retries,
             python=python,
+            stop_event=stop,
         ),
     )
     _print_summary(summary, plan.mode)
-    if summary.interrupted:
-        return 130
-    _explain_failures(summary)
-    return 0
+    return summary
+
+
+def _run_launcher(args: argparse.Namespace, python: str | None, max_duration: int | None) -> int:
+    """Run a Python launcher: each experiment it starts runs here, one after the other."""
+    from nni2ray.errors import Nni2RayError
+    from nni2ray.experiment import load_experiment_dict
+    from nni2ray.pyapi import LauncherSession, launcher_error
+    from nni2ray.results import default_output
+
+    if args.resume or args.from_nni is not None:
+        raise Nni2RayError(
+            "--resume and --from-nni are not available for a Python launcher",
+            file=str(args.path),
+            hint="run the experiment from a config file to resume it",
+        )
+    session = LauncherSession(args.path, args.script_args, grace_s=args.launcher_timeout)
+    used: set[Path] = set()
+    count = 0
+    interrupted = False
+    try:
+        for request in session.requests():
+            count += 1
+            try:
+                experiment = load_experiment_dict(request.config, request.base_dir, args.path)
+                plan = _plan(experiment, args, python, max_duration)
+            except Nni2RayError:
+                session.close()  # the script ends here, as NNI's start() would raise
+                raise
+            output = _unique_output(args.output or default_output(plan.name), used)
+            if not args.quiet:
+                print(f"nni2ray: experiment {count} of {args.path.name}: results in {output}")
+            request.started(output)
+            try:
+                summary = _run(experiment, plan, args, output, request.stop_event, python=python)
+            except BaseException:
+                request.ended("ERROR")
+                raise
+            stopped = summary.interrupted
+            interrupted = interrupted or (stopped and not request.stop_event.is_set())
+            request.ended("STOPPED" if stopped else "DONE")
+    finally:
+        session.close()
+    error = launcher_error(session)
+    if error is not None and not interrupted:  # Ctrl-C reached the script too
+        raise error
+    if count == 0:
+        raise Nni2RayError(
+            "the launcher ended without starting an experiment",
+            file=str(args.path),
+            hint="a launcher builds nni.experiment.Experiment(...) and calls run() or start()",
+        )
+    return 130 if interrupted else 0
+
+
+def _unique_output(path: Path, used: set[Path]) -> Path:
+    """A folder of its own for each experiment of one launcher (``-2``, ``-3``, ...)."""
+    base = path.expanduser().resolve()
+    candidate, number = base, 1
+    while candidate in used or candidate.exists():
+        number += 1
+        candidate = base.with_name(f"{base.name}-{number}")
+    used.add(candidate)
+    return candidate
 
 
 def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) -> None:

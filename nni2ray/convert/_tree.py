@@ -166,6 +166,10 @@ def plan_tree(
             "under `nni2ray run`"
         )
         plan = None
+    if plan is not None and experiment.use_annotation:
+        # The trial code keeps its '@nni.' annotation strings; they run only under nni2ray.
+        conversion.refusal = "NNI annotation experiments run only under `nni2ray run`"
+        plan = None
     _generate(conversion, experiment, plan, launch)
     return conversion
 

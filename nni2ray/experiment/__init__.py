@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from nni2ray.errors import ConfigError
+from nni2ray.errors import ConfigError, SearchSpaceError
+from nni2ray.experiment import _annotation
 from nni2ray.experiment._algorithms import BUILTINS, Builtin
 from nni2ray.experiment._algorithms import lookup as lookup_algorithm
 from nni2ray.experiment._assemble import build_experiment
@@ -14,7 +16,7 @@ from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config, find_launchers
 from nni2ray.experiment._normalise import is_v1, normalise
 from nni2ray.experiment._paths import display_path, is_inside
-from nni2ray.experiment._read import read_yaml
+from nni2ray.experiment._read import Document, read_yaml
 from nni2ray.experiment._search_space import parse_search_space
 from nni2ray.experiment._summary import summarise
 from nni2ray.experiment._to_json import experiment_to_json
@@ -43,11 +45,13 @@ __all__ = [
     "format_seconds",
     "is_inside",
     "load_experiment",
+    "load_experiment_dict",
     "lookup_algorithm",
     "parse_duration",
     "parse_duration_text",
     "parse_search_space",
     "summarise",
+    "write_annotated_copy",
 ]
 
 
@@ -82,3 +86,39 @@ def load_experiment(path: Path | str, config_name: str | None = None) -> Experim
     config = normalise(doc, ctx)
     check_shapes(config, ctx)
     return build_experiment(config, config_file, ctx)
+
+
+def load_experiment_dict(config: dict[str, Any], base_dir: Path, source: Path) -> Experiment:
+    """Load a v2 config built in Python (``nni.experiment.ExperimentConfig.json()``).
+
+    Args:
+        config: the camelCase config mapping.
+        base_dir: what relative paths are relative to (NNI: the working directory of the
+            script when it started the experiment).
+        source: the launcher script; messages name it, and it stands for the config file.
+
+    Raises:
+        ConfigError, SearchSpaceError, UnsupportedError: as :func:`load_experiment`.
+    """
+    from nni2ray.experiment._schema import check_shapes
+
+    source = Path(os.path.realpath(source))
+    ctx = Context(display_path(source), Path(os.path.realpath(base_dir)), version="v2")
+    normalised = normalise(Document(config), ctx)
+    check_shapes(normalised, ctx)
+    return build_experiment(normalised, source, ctx)
+
+
+def write_annotated_copy(experiment: Experiment, dest: Path) -> Path:
+    """Write the expanded copy of an annotated experiment's trial code to ``dest``.
+
+    The trial code directory is copied (earlier results and caches left out) with every
+    annotated file expanded, as NNI 2.x does; the original folder is not touched.
+
+    Raises:
+        SearchSpaceError: the code changed since it was loaded and no longer expands.
+    """
+    annotated = _annotation.expand_annotations(experiment.trial.code_directory)
+    if annotated.problems:
+        raise SearchSpaceError(problems=annotated.problems)
+    return _annotation.write_annotated_copy(experiment.trial.code_directory, annotated.files, dest)

@@ -24,7 +24,8 @@ def build_experiment(config: dict[str, Any], config_file: Path, ctx: Context) ->
     tuner, assessor = _algorithms(config, ctx)
     gpus = gpu_settings(config, service, ctx)
     platform = _platform(config, ctx)
-    space, raw_space, space_file = load_search_space(config, tuner, ctx)
+    code_dir = trial[1] if trial is not None else None
+    space, raw_space, space_file = load_search_space(config, tuner, ctx, code_dir)
     ctx.raise_problems()
     if trial is None or limits is None or tuner is None:
         raise AssertionError("unreachable: a missing part always records a problem")

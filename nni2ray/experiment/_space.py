@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import ConfigError, Nni2RayError, Problem, SearchSpaceError, UnsupportedError
+from nni2ray.experiment._annotation import expand_annotations
 from nni2ray.experiment._findings import Context, Key
 from nni2ray.experiment._paths import display_path, resolve_path
 from nni2ray.experiment._read import read_json_or_yaml
@@ -17,13 +18,17 @@ SpaceResult = tuple[SearchSpace | None, Any, Path | None]
 
 
 def load_search_space(
-    config: dict[str, Any], tuner: AlgorithmSpec | None, ctx: Context
+    config: dict[str, Any], tuner: AlgorithmSpec | None, ctx: Context, code_dir: Path | None = None
 ) -> SpaceResult:
-    """Return (parsed space, raw space, space file); problems go to ``ctx``."""
+    """Return (parsed space, raw space, space file); problems go to ``ctx``.
+
+    With ``useAnnotation: true`` the space is generated from the annotations of the trial
+    code in ``code_dir`` (None: the code directory is itself wrong, already reported).
+    """
     has_file = "searchSpaceFile" in config
     has_inline = "searchSpace" in config
     if config.get("useAnnotation") is True:
-        return _annotation(has_file or has_inline, ctx)
+        return _annotation(has_file or has_inline, tuner, ctx, code_dir)
     if not has_file and not has_inline:
         hint = "set searchSpaceFile: search_space.json (or an inline searchSpace mapping)"
         ctx.error(("searchSpaceFile",), "no search space is set", hint)
@@ -43,14 +48,28 @@ def load_search_space(
     return space, raw, None
 
 
-def _annotation(has_space: bool, ctx: Context) -> SpaceResult:
+def _annotation(
+    has_space: bool, tuner: AlgorithmSpec | None, ctx: Context, code_dir: Path | None
+) -> SpaceResult:
     path: Key = ("useAnnotation",)
     if has_space:
         hint = "remove the search space or set useAnnotation: false"
         ctx.error(path, "a search space must not be set when annotation is enabled", hint)
-    message = "annotation experiments cannot be run by nni2ray yet (NNI 3.0 refuses them too)"
-    ctx.note(path, Severity.WARNING, message)
-    return None, None, None
+        return None, None, None
+    if code_dir is None:
+        return None, None, None
+    annotated = expand_annotations(code_dir)
+    if annotated.problems:
+        ctx.add("space", tuple(annotated.problems))
+        return None, None, None
+    if not annotated.search_space:
+        hint = "annotate a variable: '''@nni.variable(nni.choice(1, 2), name=x)''' then x = 1"
+        message = f"no NNI annotation found in the trial code ({display_path(code_dir)})"
+        ctx.error(path, message, hint)
+        return None, None, None
+    raw = annotated.search_space
+    space = _parse(raw, ctx.file, lambda _: ctx.where(path).line, "annotation ", tuner, ctx, path)
+    return space, raw, None
 
 
 def _from_file(raw_path: Any, tuner: AlgorithmSpec | None, ctx: Context) -> SpaceResult:

@@ -16,7 +16,7 @@ def summarise(experiment: Experiment) -> list[str]:
     exp, limits = experiment, experiment.limits
     lines = [
         f"experiment: {exp.name or '(no name)'}",
-        f"config file: {display_path(exp.config_file)} (NNI config {exp.config_version})",
+        _source(exp),
         f"trial command: {mask_text(exp.trial.command)}",
         f"code directory: {display_path(exp.trial.code_directory)}",
         f"concurrency: {limits.concurrency} trial(s) at a time",
@@ -79,7 +79,7 @@ def _algorithm(spec: AlgorithmSpec) -> list[str]:
 def _space(exp: Experiment) -> list[str]:
     source = display_path(exp.search_space_file) if exp.search_space_file else "inline"
     if exp.use_annotation:
-        return ["search space: from annotations in the trial code"]
+        source = f"generated from the annotations in {display_path(exp.trial.code_directory)}"
     if exp.search_space is None:
         return [f"search space: kept as written for the custom tuner ({source})"]
     lines = [f"search space: {len(exp.search_space)} parameter(s) ({source})"]
@@ -113,3 +113,9 @@ def _option(option: NestedOption, indent: str) -> list[str]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _source(exp: Experiment) -> str:
+    if exp.config_file.suffix == ".py":
+        return f"launcher: {display_path(exp.config_file)} (NNI Python experiment API)"
+    return f"config file: {display_path(exp.config_file)} (NNI config {exp.config_version})"

@@ -26,9 +26,10 @@ from nni2ray.trials import (
 class RunStopper(Stopper):
     """Ends the whole run on Ctrl-C or when maxExperimentDuration has passed."""
 
-    def __init__(self, time_budget_s: float | None) -> None:
+    def __init__(self, time_budget_s: float | None, stop_event: Any = None) -> None:
         self._start = time.monotonic()
         self._budget = time_budget_s
+        self._stop_event = stop_event  # a threading.Event: a Python launcher's stop()
         self.interrupted = False
         self.out_of_time = False
 
@@ -38,7 +39,13 @@ class RunStopper(Stopper):
     def stop_all(self) -> bool:
         if self._budget is not None and time.monotonic() - self._start >= self._budget:
             self.out_of_time = True
+        if self._stop_event is not None and self._stop_event.is_set():
+            self.interrupted = True
         return self.interrupted or self.out_of_time
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its stoppers with the experiment state; an Event is not picklable.
+        return dict(self.__dict__, _stop_event=None)
 
 
 class Recorder(Callback):

@@ -75,6 +75,7 @@ class RunOptions:
     max_retries: int = 1
     warm_start: bool = True
     python: str | None = None
+    stop_event: threading.Event | None = None  # set: end the run as Ctrl-C does
 
 
 @dataclass
@@ -102,6 +103,12 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         ResourceError: a trial asks for more than the cluster can ever give.
     """
     output, prior = _prepare(plan, options)
+    if experiment.use_annotation:
+        from nni2ray.experiment import write_annotated_copy
+
+        # NNI 2.x runs annotated trial code from an expanded copy; the original is untouched.
+        code = write_annotated_copy(experiment, output / "annotated-code")
+        experiment = replace(experiment, trial=replace(experiment.trial, code_directory=code))
     if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
     if plan.num_samples == 0:
@@ -278,7 +285,7 @@ def _fit(
 
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
-    stopper = RunStopper(plan.time_budget_s)
+    stopper = RunStopper(plan.time_budget_s, options.stop_event)
     recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
     recorder.records.update((r.trial_id, r) for r in prior.records)
     trainable = tune.with_resources(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nni2ray.errors import UnsupportedError
 from nni2ray.experiment import Experiment, display_path, lookup_algorithm, nni_space
 from nni2ray.notes import Note, Severity
 from nni2ray.secrets import redact
@@ -61,16 +60,10 @@ def translate(
         seed: seeds the searcher (overrides ``classArgs.seed``).
 
     Raises:
-        UnsupportedError: for anything with no Ray Tune equivalent (annotation, NAS or
-            custom algorithms).
+        UnsupportedError: for anything with no Ray Tune equivalent (NAS tuners, invalid
+            advisor classArgs). Annotation experiments run with the search space generated
+            from their annotations; custom algorithms run in the driver.
     """
-    if experiment.use_annotation:
-        raise UnsupportedError(
-            "NNI annotation experiments cannot run on Ray Tune",
-            file=display_path(experiment.config_file),
-            field="useAnnotation",
-            hint="write the search space to a search_space.json and call nni.get_next_parameter()",
-        )
     tuning = tuner_to_searcher(experiment.tuner, experiment)
     mode, mode_notes = _resolve_mode(experiment)
     notes: list[Note] = list(experiment.notes) + list(tuning.notes) + list(mode_notes)

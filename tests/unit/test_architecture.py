@@ -2,7 +2,7 @@
 
 Stage order (a module may import its own package and the ones before it):
 errors/notes/secrets/limits <- experiment <- translate <- trials <- results <- runtime | convert
-| view <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard library.
+| view | pyapi <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard library.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ RANKS = {
     "runtime": 5,
     "convert": 5,
     "view": 5,
+    "pyapi": 5,
     "cli": 6,
 }
 

@@ -84,9 +84,11 @@ def test_inline_space(make_experiment: Callable[..., Path], config_v2: str) -> N
 
 def test_annotation_needs_no_space(make_experiment: Callable[..., Path], config_v2: str) -> None:
     config = config_v2.replace("searchSpaceFile: search_space.json\n", "useAnnotation: true\n")
-    exp = load_experiment(make_experiment(config, space=None))
-    assert exp.use_annotation and exp.search_space is None
-    assert any("annotation" in n.message for n in exp.notes)
+    folder = make_experiment(config, space=None)
+    (folder / "annotated.py").write_text("'''@nni.variable(nni.choice(1, 2), name=x)'''\nx = 1\n")
+    exp = load_experiment(folder)
+    assert exp.use_annotation
+    assert exp.raw_search_space == {"annotated/x/choice": {"_type": "choice", "_value": [1, 2]}}
 
 
 def test_config_symlink_resolved(make_experiment: Callable[..., Path], tmp_path: Path) -> None:

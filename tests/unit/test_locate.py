@@ -177,7 +177,12 @@ SEVERAL = {"multi_config", "config_variants"}
 FOLDERS = sorted(p.name for p in EXPERIMENTS.iterdir() if p.is_dir())
 
 
-@pytest.mark.parametrize("name", [n for n in FOLDERS if n not in SEVERAL])
+#: Fixture folders started by a Python launcher (checked in tests/process/test_launcher_check.py:
+#: check runs the script in a child process).
+LAUNCHED = {n for n in FOLDERS if n.startswith("launcher_")}
+
+
+@pytest.mark.parametrize("name", [n for n in FOLDERS if n not in SEVERAL | LAUNCHED])
 def test_check_finds_the_config_of_every_fixture_folder(
     name: str, in_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

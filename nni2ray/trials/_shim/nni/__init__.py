@@ -7,6 +7,19 @@ from __future__ import annotations
 
 from . import trial, utils
 from ._serializer import dump, load, trace
+from .smartparam import (
+    choice,
+    function_choice,
+    lognormal,
+    loguniform,
+    normal,
+    qlognormal,
+    qloguniform,
+    qnormal,
+    quniform,
+    randint,
+    uniform,
+)
 from .trial import *  # noqa: F403  (the trial API, as NNI's own package does)
 
 __version__ = "3.0+nni2ray"  # the NNI API level it mirrors, marked as a stand-in
@@ -25,4 +38,22 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
 
     _fallback.install()
 
-__all__ = ["NoMoreTrialError", "dump", "load", "trace", "utils", *trial.__all__]
+__all__ = [
+    "NoMoreTrialError",
+    "choice",
+    "dump",
+    "function_choice",
+    "load",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "qlognormal",
+    "qloguniform",
+    "qnormal",
+    "quniform",
+    "randint",
+    "trace",
+    "uniform",
+    "utils",
+    *trial.__all__,
+]
