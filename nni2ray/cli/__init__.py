@@ -9,15 +9,20 @@ Exit codes (also in the README):
       or the pre-flight found a trial command that cannot start here; ``convert --check`` found
       files that would change; ``--strict`` with notes present
 2     command-line usage error
-130   ``run`` interrupted with Ctrl-C, after every trial was ended cleanly
+130   interrupted with Ctrl-C (SIGINT); ``run`` ended every trial and wrote its records
+143   the same for SIGTERM (``kill``, ``timeout``, Slurm, systemd)
+129   the same for SIGHUP (the terminal was closed)
+141   the reader of the output went away (``nni2ray check --json | head``)
 ====  =====================================================================================
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from nni2ray import __version__
 from nni2ray.errors import Nni2RayError
@@ -26,7 +31,7 @@ from nni2ray.secrets import mask_text
 __all__ = ["main", "print_error", "split_launcher_args"]
 
 # Each command module exposes ``add_parser(subparsers) -> None`` and sets ``handler``.
-_COMMANDS = ("check", "run", "convert", "import")
+_COMMANDS = ("check", "run", "convert", "import", "list", "show", "view")
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -38,7 +43,23 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks for nni2ray errors too"
     )
+    # `--debug` is accepted after the command too (`nni2ray run X --debug`); SUPPRESS keeps
+    # a subcommand that was not given it from overriding the top-level flag.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks for nni2ray errors too",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    original = subparsers.add_parser
+
+    def add_parser(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("parents", []).append(common)
+        return original(*args, **kwargs)
+
+    subparsers.add_parser = add_parser  # type: ignore[method-assign]
     for name in _COMMANDS:
         module = __import__(f"nni2ray.cli._{name}", fromlist=["add_parser"])
         module.add_parser(subparsers)
@@ -82,18 +103,45 @@ def split_launcher_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _build_parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    argv, script_args = split_launcher_args(argv)
-    args = parser.parse_args(argv)
-    args.script_args = script_args
-    handler: Callable[[argparse.Namespace], int] = args.handler
+    from nni2ray.runtime import RunInterrupted, SignalGuard, exit_code
+
+    guard = SignalGuard()
+    installed = guard.install()  # from the first instruction: no traceback on Ctrl-C
     try:
-        return handler(args)
-    except Nni2RayError as exc:
-        if args.debug:
-            raise
-        print_error(exc)
-        return 1
+        parser = _build_parser()
+        argv = list(sys.argv[1:] if argv is None else argv)
+        argv, script_args = split_launcher_args(argv)
+        args = parser.parse_args(argv)
+        args.script_args = script_args
+        args.signals = guard
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        try:
+            code = handler(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return code
+        except Nni2RayError as exc:
+            if args.debug:
+                raise
+            print_error(exc)
+            return 1
+    except RunInterrupted as exc:
+        return exit_code(exc.signum)
+    except BrokenPipeError:
+        # The reader went away (`nni2ray check --json | head`): no traceback, and no second
+        # error when Python flushes stdout at exit.
+        _silence_stdout()
+        return 128 + 13  # as if ended by SIGPIPE
+    finally:
+        if installed:
+            guard.restore()

@@ -32,7 +32,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from nni2ray.results import load_history, prepare_output, status_counts, write_import
 
     history = load_history(args.path)  # everything is read and checked before any write
-    output = prepare_output(args.output or default_import_output(history.experiment_id))
+    output = prepare_output(
+        args.output or default_import_output(history.experiment_id), resumable=False
+    )
     records = write_import(history, output)
     print(f"Imported {len(records)} trials ({status_counts(records)}) from {history.database}")
     if history.reassigned:
@@ -43,6 +45,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if history.dropped_finals:
         print(f"{history.dropped_finals} repeated final result(s) ignored, as NNI does")
     print(f"Results: {output}")
+    from nni2ray.view import tensorboard_for
+
+    print(tensorboard_for(output))
     return 0
 
 

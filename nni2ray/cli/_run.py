@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="RAY_ADDRESS",
         help="run on an existing Ray cluster (e.g. auto or host:6379)",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="seed the searcher")
+    parser.add_argument("--seed", type=_integer, metavar="N", help="seed the searcher")
     start = parser.add_mutually_exclusive_group()
     start.add_argument(
         "--resume",
@@ -87,28 +87,45 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(handler=_cmd_run)
 
 
+def _number(text: str, kind: type[int] | type[float], what: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})") from None
+    if value != value or value in (float("inf"), float("-inf")):  # NaN, inf
+        raise argparse.ArgumentTypeError(f"must be {what} (got {text!r})")
+    return value
+
+
+def _integer(text: str) -> int:
+    return int(_number(text, int, "an integer"))
+
+
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "a positive integer"))
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = int(_number(text, int, "an integer, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
+    value = float(_number(text, float, "a number, 0 or more"))
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
     return value
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.monotonic()  # the progress clock starts with the command
     from nni2ray.cli._check import python_path
     from nni2ray.experiment import load_experiment
     from nni2ray.pyapi import launcher_of
@@ -121,7 +138,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return _run_launcher(args, python, max_duration)
     experiment = load_experiment(args.path, config_name=args.config)
     plan = _plan(experiment, args, python, max_duration)
-    summary = _run(experiment, plan, args, args.output, python=python)
+    summary = _run(experiment, plan, args, args.output, python=python, started=started)
+    if summary.signum is not None:  # SIGTERM/SIGHUP/SIGINT: 143/129/130
+        from nni2ray.runtime import exit_code
+
+        return exit_code(summary.signum)
     if summary.interrupted:
         return 130
     _explain_failures(summary)
@@ -175,9 +196,15 @@ def _run(
     stop: Any = None,
     *,
     python: str | None = None,
+    started: float | None = None,
 ) -> Any:
-    from nni2ray.runtime import RunOptions, run_experiment
+    import time
 
+    from nni2ray.runtime import RunOptions, plan_line, run_experiment
+
+    where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
+
+    where = f"connecting to Ray at {args.address}" if args.address else "starting Ray"
     summary = run_experiment(
         experiment,
         plan,
@@ -191,9 +218,15 @@ def _run(
             max_retries=args.max_retries,
             python=python,
             stop_event=stop,
+            signals=getattr(args, "signals", None),
+            started=time.monotonic() if started is None else started,
+            announce=f"{plan_line(plan, args.scheduler)}; {where}",
         ),
     )
     _print_summary(summary, plan.mode)
+    from nni2ray.view import tensorboard_for
+
+    print(tensorboard_for(summary.output))
     return summary
 
 
@@ -296,20 +329,10 @@ def _explain_failures(summary: Any) -> None:
 
 
 def _print_summary(summary: Any, mode: str) -> None:
-    import json
+    from nni2ray.view import summary_lines
 
-    from nni2ray.results import status_counts
-
-    records = summary.records
-    print(f"\n{len(records)} trials in {summary.elapsed_s:.1f}s ({status_counts(records)})")
-    if summary.best:
-        print(f"Best trials ({'highest' if mode == 'max' else 'lowest'} final metric first):")
-        width = max(len(r.trial_id) for r in summary.best[:5])
-        for record in summary.best[:5]:
-            params = json.dumps(record.parameters, sort_keys=True)
-            print(f"  {record.trial_id:<{width}}  {record.final_scalar:<12.6g} {params}")
-        best = summary.best[0]
-        print(f"Best parameters: {json.dumps(best.parameters, sort_keys=True)}")
-    else:
-        print("No trial reported a final result.")
-    print(f"Results: {summary.output}")
+    lines = summary_lines(summary.records, summary.best, mode, summary.elapsed_s, summary.output)
+    print("\n" + "\n".join(lines))
+    ignored = sum(len(r.ignored_finals) for r in summary.records)
+    if ignored:
+        print(f"{ignored} repeated final result(s) ignored, as NNI does (ignoredFinals)")

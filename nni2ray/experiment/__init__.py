@@ -11,7 +11,12 @@ from nni2ray.experiment import _annotation
 from nni2ray.experiment._algorithms import BUILTINS, Builtin
 from nni2ray.experiment._algorithms import lookup as lookup_algorithm
 from nni2ray.experiment._assemble import build_experiment
-from nni2ray.experiment._durations import format_seconds, parse_duration, parse_duration_text
+from nni2ray.experiment._durations import (
+    DurationError,
+    format_seconds,
+    parse_duration,
+    parse_duration_text,
+)
 from nni2ray.experiment._findings import Context
 from nni2ray.experiment._locate import find_config, find_launchers
 from nni2ray.experiment._normalise import is_v1, normalise
@@ -34,6 +39,7 @@ __all__ = [
     "PARAMETER_TYPES",
     "AlgorithmSpec",
     "Builtin",
+    "DurationError",
     "Experiment",
     "NestedOption",
     "Parameter",

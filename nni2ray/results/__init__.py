@@ -15,6 +15,7 @@ from nni2ray.results._folder import (
     prepare_output,
     probe_output,
 )
+from nni2ray.results._lock import LOCK_FILE, FolderLock, lock_output
 from nni2ray.results._nni_database import load_history
 from nni2ray.results._nni_history import NniHistory, NniTrial
 from nni2ray.results._nni_import import to_record, write_import, write_trial
@@ -36,16 +37,20 @@ from nni2ray.results._records import (
     write_exports,
     write_json,
 )
+from nni2ray.results._supervisor import Supervisor, start_supervisor
 from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
     "ABANDONED",
     "FINISHED",
+    "LOCK_FILE",
+    "FolderLock",
     "RESULTS_DIR",
     "RUNNING",
     "RUN_STOPPED",
     "SAFE_ID",
     "FailureReport",
+    "Supervisor",
     "NniHistory",
     "NniTrial",
     "Prior",
@@ -60,11 +65,13 @@ __all__ = [
     "latest_output",
     "load_history",
     "load_prior",
+    "lock_output",
     "new_experiment_id",
     "prepare_output",
     "prior_from_nni",
     "probe_output",
     "rank",
+    "start_supervisor",
     "status_counts",
     "to_record",
     "write_exports",

@@ -18,9 +18,11 @@ RESULTS_DIR = Path("nni2ray-results")
 class RunStatus(StrEnum):
     """The ``status`` of a run folder, in its ``experiment.json``."""
 
+    STARTING = "STARTING"  # the folder exists, Ray is starting
     RUNNING = "RUNNING"
     DONE = "DONE"
-    INTERRUPTED = "INTERRUPTED"  # Ctrl-C
+    STOPPED = "STOPPED"  # a signal (Ctrl-C, SIGTERM, SIGHUP) stopped it; see stopReason
+    INTERRUPTED = "INTERRUPTED"  # Ctrl-C (runs written before signals were told apart)
     ERROR = "ERROR"  # a user's tuner or assessor raised
     IMPORTED = "IMPORTED"  # written by ``nni2ray import``
 
@@ -30,14 +32,18 @@ def default_output(name: str) -> Path:
     return RESULTS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def prepare_output(path: Path) -> Path:
-    """Create the output folder (or accept an empty one) and prove it is writable."""
+def prepare_output(path: Path, *, resumable: bool = True) -> Path:
+    """Create the output folder (or accept an empty one) and prove it is writable.
+
+    ``resumable``: the command has ``--resume`` to suggest for a non-empty folder.
+    """
     path = path.expanduser().resolve()
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise OutputError(
             "output folder already exists and is not empty",
             file=path,
-            hint="choose a new --output folder, or add --resume to continue the run in it",
+            hint="choose a new --output folder"
+            + (", or add --resume to continue the run in it" if resumable else ""),
         )
     return probe_output(path)
 

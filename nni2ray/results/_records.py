@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import time
 from collections import Counter
@@ -29,6 +30,8 @@ class TrialRecord:
     end_reason: str | None = None
     protocol_errors: list[str] = field(default_factory=list)
     retries: int = 0
+    #: Final results reported after the first one, which NNI (and nni2ray) ignore.
+    ignored_finals: list[Any] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrialRecord:
@@ -51,18 +54,23 @@ class TrialRecord:
             status=str(data.get("status") or TrialStatus.RUNNING),
             start_time=_number(data.get("startTime"), time.time()),
             end_time=_number(data.get("endTime"), None),
-            metrics=[dict(m) for m in metrics if isinstance(m, dict)],
+            metrics=[
+                dict(m, value=from_json_safe(m.get("value")))
+                for m in metrics
+                if isinstance(m, dict)
+            ],
             exit_code=data.get("exitCode") if isinstance(data.get("exitCode"), int) else None,
             end_reason=data.get("endReason") if isinstance(data.get("endReason"), str) else None,
             protocol_errors=[str(e) for e in data.get("protocolErrors") or []],
             retries=retries if isinstance(retries := data.get("retries"), int) else 0,
+            ignored_finals=[from_json_safe(v) for v in data.get("ignoredFinals") or []],
         )
 
     @property
     def final(self) -> Any:
-        """The last final result reported (NNI's tuners see every final; the last wins)."""
+        """The first final result reported: NNI ignores later ones (see ignored_finals)."""
         finals = [m["value"] for m in self.metrics if m["type"] == FINAL]
-        return finals[-1] if finals else None
+        return finals[0] if finals else None
 
     @property
     def final_scalar(self) -> float | None:
@@ -88,6 +96,7 @@ class TrialRecord:
             "endReason": self.end_reason,
             "protocolErrors": self.protocol_errors,
             "retries": self.retries,
+            "ignoredFinals": self.ignored_finals,
         }
 
     def to_record_json(self) -> dict[str, Any]:
@@ -110,16 +119,47 @@ def _rows_from_values(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+#: How numbers JSON cannot hold are written in nni2ray's JSON files (``export.json``,
+#: ``trial.json``, ``metrics.jsonl``, ``experiment.json``): as these strings, so every file
+#: stays valid JSON for any reader. Integers of any size are written exactly.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and the infinities replaced by ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"`` (see :data:`NON_FINITE`)."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def from_json_safe(value: Any) -> Any:
+    """The inverse of :func:`json_safe`, for metric values read back (``--resume``)."""
+    if isinstance(value, str):
+        return NON_FINITE.get(value, value)
+    if isinstance(value, dict):
+        return {key: from_json_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_json_safe(item) for item in value]
+    return value
+
+
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically (a reader never sees half a file)."""
+    """Write JSON atomically (a reader never sees half a file); NaN/inf as strings."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=True, default=str))
+    tmp.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False, default=str))
     os.replace(tmp, path)
 
 
 def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
     with open(trial_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row, allow_nan=True) + "\n")
+        handle.write(json.dumps(json_safe(row), allow_nan=False, default=str) + "\n")
 
 
 def status_counts(records: list[TrialRecord]) -> str:

@@ -3,5 +3,15 @@
 from __future__ import annotations
 
 from nni2ray.runtime._driver import RunOptions, RunSummary, run_experiment
+from nni2ray.runtime._progress import plan_line
+from nni2ray.runtime._signals import RunInterrupted, SignalGuard, exit_code
 
-__all__ = ["RunOptions", "RunSummary", "run_experiment"]
+__all__ = [
+    "RunInterrupted",
+    "RunOptions",
+    "RunSummary",
+    "SignalGuard",
+    "exit_code",
+    "plan_line",
+    "run_experiment",
+]

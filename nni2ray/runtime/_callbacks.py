@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import TrialRecord, append_metric, inside_output, rank, write_json
+from nni2ray.results import RUNNING, TrialRecord, append_metric, inside_output, write_json
+from nni2ray.runtime._progress import Progress
 from nni2ray.trials import (
+    FINAL,
     MetricType,
     ResultKey,
     TrialContext,
@@ -21,6 +23,25 @@ from nni2ray.trials import (
     sequence_of,
     trial_parameters,
 )
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return text
+
+
+def reported_value(result: dict[str, Any]) -> Any:
+    """The metric exactly as the trial reported it (``nni_value`` is made safe for Tune's
+    loggers; the JSON text is not)."""
+    text = result.get("nni_value_json")
+    if isinstance(text, str):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+    return result.get("nni_value")
 
 
 class RunStopper(Stopper):
@@ -50,7 +71,7 @@ class RunStopper(Stopper):
 
 class Recorder(Callback):
     """Writes ``trials/<id>/metrics.jsonl`` as results arrive and ``trial.json`` at the end,
-    and prints a progress line whenever a trial ends (and every ``every_s`` seconds)."""
+    and keeps the run's status line (``runtime._progress``) up to date."""
 
     def __init__(
         self,
@@ -60,17 +81,12 @@ class Recorder(Callback):
         *,
         quiet: bool = False,
         stream: TextIO | None = None,
-        every_s: float = 10.0,
+        progress: Progress | None = None,
     ) -> None:
         self.records: dict[str, TrialRecord] = {}
         self._context = context
         self._stopper = stopper
-        self._mode = mode
-        self._quiet = quiet
-        self._stream = stream  # None: sys.stdout at print time
-        self._every_s = every_s
-        self._start = time.monotonic()
-        self._last_print = self._start
+        self._progress = progress or Progress(stream, quiet=quiet, mode=mode)
 
     def _trial_dir(self, trial_id: str) -> Path:
         output = Path(self._context.output_dir)
@@ -119,11 +135,14 @@ class Recorder(Callback):
         row = {
             "type": kind,
             "sequence": result.get(ResultKey.SEQUENCE),
-            "value": result.get(ResultKey.VALUE),
+            "value": reported_value(result),
             "time": time.time(),
         }
         record.metrics.append(row)
         append_metric(self._trial_dir(trial.trial_id), row)
+        if kind != FINAL:
+            self._progress.report(trial.trial_id, len(record.intermediate), row["value"])
+        self._progress.status(list(self.records.values()), event=False)
 
     def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
@@ -139,7 +158,9 @@ class Recorder(Callback):
     def finish_open(self) -> None:
         """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
         for record in self.records.values():
-            if record.end_time is None:
+            # Only this run's open trials: a kept record of an earlier run (or of NNI)
+            # without an endTime is not rewritten.
+            if record.end_time is None and record.status == RUNNING:
                 status, reason = self._stop_reason()
                 self._close(record, status, reason, {})
 
@@ -161,41 +182,9 @@ class Recorder(Callback):
         record.status, record.end_reason, record.end_time = status, reason, time.time()
         record.exit_code = last.get(ResultKey.EXIT_CODE)
         record.protocol_errors = list(last.get(ResultKey.PROTOCOL_ERRORS) or [])
+        record.ignored_finals = [_loads(t) for t in last.get(ResultKey.IGNORED_FINALS) or []]
         write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
-        self.print_progress()
+        self._progress.status(list(self.records.values()), event=True)
 
     def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
-        if time.monotonic() - self._last_print >= self._every_s:
-            self.print_progress()
-
-    def print_progress(self) -> None:
-        self._last_print = time.monotonic()
-        if self._quiet:
-            return
-        stream = self._stream or sys.stdout
-        stream.write(
-            progress_line(list(self.records.values()), self._mode, time.monotonic() - self._start)
-            + "\n"
-        )
-        stream.flush()
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Tune pickles its callbacks with the experiment state; a terminal stream is not
-        # picklable and means nothing after a restore.
-        return dict(self.__dict__, _stream=None)
-
-
-def progress_line(records: list[TrialRecord], mode: str, elapsed: float) -> str:
-    """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..)``."""
-    counts = Counter(record.status for record in records)
-    text = (
-        f"[{elapsed:5.0f}s] {counts[TrialStatus.SUCCEEDED]} done, "
-        f"{counts[TrialStatus.RUNNING]} running, {counts[TrialStatus.FAILED]} failed, "
-        f"{counts[TrialStatus.EARLY_STOPPED]} early-stopped"
-    )
-    if counts[TrialStatus.USER_CANCELED]:
-        text += f", {counts[TrialStatus.USER_CANCELED]} cancelled"
-    best = rank(records, mode)
-    if best:
-        text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"
-    return text
+        self._progress.status(list(self.records.values()), event=False)

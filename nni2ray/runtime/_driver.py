@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -11,25 +12,28 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import FrameType
 from typing import Any, TextIO
 
 from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
+    FolderLock,
     Prior,
     RunStatus,
     TrialRecord,
     default_output,
     latest_output,
     load_prior,
+    lock_output,
     new_experiment_id,
     prepare_output,
     probe_output,
     rank,
+    start_supervisor,
     write_exports,
     write_json,
 )
+from nni2ray.runtime._signals import RunInterrupted, SignalGuard, signal_name
 from nni2ray.translate import TunePlan, describe
 from nni2ray.trials import TrialContext, end_leftover_trials
 
@@ -43,8 +47,8 @@ _TUNE_ENV = {
     # nni2ray resumes from its own per-trial records, not from Tune's experiment snapshot,
     # whose cost grows with the number of trials: take it once a minute, not every ~10 s.
     "TUNE_GLOBAL_CHECKPOINT_S": "60",
-    # Tune's CSV/JSON/TensorBoard loggers come from runtime._loggers instead: without
-    # heartbeats, and without importing tensorboardX (and so torch) before the first trial.
+    # Tune's CSV/JSON loggers come from runtime._loggers instead, without heartbeats; its
+    # TensorBoardX logger is left out (nni2ray writes honest TensorBoard files itself).
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
 }
 
@@ -76,6 +80,12 @@ class RunOptions:
     warm_start: bool = True
     python: str | None = None
     stop_event: threading.Event | None = None  # set: end the run as Ctrl-C does
+    signals: SignalGuard | None = None
+    #: ``time.monotonic()`` when the command started: progress and the summary's time
+    #: count from it (None: from the call to run_experiment).
+    started: float | None = None
+    #: Said once the output folder is ready, before Ray starts (the CLI's first line).
+    announce: str | None = None
 
 
 @dataclass
@@ -88,6 +98,8 @@ class RunSummary:
     best: list[TrialRecord] = field(default_factory=list)
     interrupted: bool = False
     elapsed_s: float = 0.0
+    #: The signal that stopped the run (SIGINT, SIGTERM, SIGHUP), if one did.
+    signum: int | None = None
 
 
 def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) -> RunSummary:
@@ -102,13 +114,56 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
         HistoryError: the ``--from-nni`` folder cannot be read (nothing is written).
         ResourceError: a trial asks for more than the cluster can ever give.
     """
-    output, prior = _prepare(plan, options)
+    if options.started is None:
+        options = replace(options, started=time.monotonic())
+    guard = options.signals or SignalGuard(stream=options.stream)
+    installed_here = not guard.installed and guard.install()
+    guard.raising = False  # from here on a signal is recorded; phases below look at it
+    try:
+        if guard.signum is not None:
+            raise RunInterrupted(guard.signum)  # nothing is on disk yet
+        return _run(experiment, plan, options, guard)
+    finally:
+        guard.clear_callbacks()
+        if installed_here:
+            guard.restore()
+
+
+def _run(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
+) -> RunSummary:
+    output, prior, lock = _prepare(experiment, plan, options)
+    try:
+        # Outlives this process: if the driver dies, it ends every trial of the run.
+        supervisor = start_supervisor(output)
+        try:
+            return _run_locked(experiment, plan, options, guard, output, prior)
+        finally:
+            supervisor.release()
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    experiment: Experiment,
+    plan: TunePlan,
+    options: RunOptions,
+    guard: SignalGuard,
+    output: Path,
+    prior: Prior,
+) -> RunSummary:
     if experiment.use_annotation:
         from nni2ray.experiment import write_annotated_copy
 
         # NNI 2.x runs annotated trial code from an expanded copy; the original is untouched.
         code = write_annotated_copy(experiment, output / "annotated-code")
         experiment = replace(experiment, trial=replace(experiment.trial, code_directory=code))
+    _write_starting(experiment, plan, output, prior)
+    if options.announce:
+        _say(options, options.announce)
+    guard.on_abort(lambda: end_leftover_trials(output, grace_s=0.0))
+    if guard.signum is not None:
+        return _finish_stopped(plan, output, prior, guard.signum)
     if plan.num_samples > 0:  # finished trials count toward maxTrialNumber
         plan = replace(plan, num_samples=max(plan.num_samples - len(prior.records), 0))
     if plan.num_samples == 0:
@@ -123,13 +178,85 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     with _environment(env):
         import ray
 
-        started_ray = _start_ray(experiment, plan, options)
+        guard.on_abort(_kill_local_ray)
         try:
+            started_ray = _start_ray(experiment, plan, options)
+        except SystemExit as exc:
+            # ray.init installs its own SIGTERM handler (sys.exit) while it starts Ray.
+            if exc.code != signal.SIGTERM:
+                raise
+            guard.signum = guard.signum or signal.SIGTERM
+            with contextlib.suppress(Exception):
+                ray.shutdown()
+            return _finish_stopped(plan, output, prior, guard.signum)
+        finally:
+            guard.reinstall()  # take SIGTERM back from ray.init's handler
+        try:
+            if guard.signum is not None:
+                return _finish_stopped(plan, output, prior, guard.signum)
+            _say(options, ray_up_line(options.started, options.address))
             _check_resources(experiment, plan)
-            return _fit(experiment, plan, options, output, prior)
+            summary = _fit(experiment, plan, options, output, prior, guard)
         finally:
             if started_ray:
                 ray.shutdown()
+    # The run's wall time: from the command's start, Ray's start and stop included.
+    summary.elapsed_s = time.monotonic() - (options.started or 0.0)
+    _record_wall_time(output, summary.elapsed_s)
+    return summary
+
+
+def _record_wall_time(output: Path, seconds: float) -> None:
+    """``experiment.json``'s ``wallTime``: what the summary said, for ``nni2ray show``."""
+    import json
+
+    try:
+        meta = json.loads((output / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if isinstance(meta, dict):
+        meta["wallTime"] = seconds
+        write_json(output / "experiment.json", meta)
+
+
+def _kill_local_ray() -> None:
+    """On abort: end the Ray processes this driver started (they would linger ~75 s)."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    if node is not None and node.head:
+        node.kill_all_processes(check_alive=False, allow_graceful=False)
+
+
+def _write_starting(experiment: Experiment, plan: TunePlan, output: Path, prior: Prior) -> None:
+    """Make the folder a run folder at once: stopped before its first trial, it is still a
+    folder ``--resume`` accepts."""
+    prior.experiment_id = prior.experiment_id or new_experiment_id()
+    meta = dict(prior.meta)
+    meta.update(
+        experimentId=prior.experiment_id,
+        config=str(experiment.config_file),
+        experimentName=plan.name,
+        startTime=meta.get("startTime", time.time()),
+        status=RunStatus.STARTING,
+    )
+    meta.pop("endTime", None)
+    write_json(output / "experiment.json", meta)
+    prior.meta = meta
+
+
+def _finish_stopped(plan: TunePlan, output: Path, prior: Prior, signum: int) -> RunSummary:
+    """A signal came before the first trial: the folder is left as a resumable run."""
+    records = list(prior.records)
+    write_exports(output, records)
+    meta = dict(prior.meta)
+    meta.update(endTime=time.time(), status=RunStatus.STOPPED, stopReason=signal_name(signum))
+    meta.setdefault("nextSequence", prior.next_sequence)
+    write_json(output / "experiment.json", meta)
+    summary = RunSummary(output, str(meta.get("experimentId")), records, rank(records, plan.mode))
+    summary.interrupted = True
+    summary.signum = signum
+    return summary
 
 
 @contextlib.contextmanager
@@ -148,8 +275,11 @@ def _environment(updates: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
-    """The output folder and what earlier runs (or NNI) left in it; before Ray starts."""
+def _prepare(
+    experiment: Experiment, plan: TunePlan, options: RunOptions
+) -> tuple[Path, Prior, FolderLock]:
+    """The output folder, locked, and what earlier runs (or NNI) left in it; before Ray
+    starts."""
     if options.resume:
         output = (options.output or latest_output(plan.name)).expanduser().resolve()
         if not output.is_dir():
@@ -157,29 +287,73 @@ def _prepare(plan: TunePlan, options: RunOptions) -> tuple[Path, Prior]:
                 "no run to resume here", file=output, hint="pass an earlier run's --output"
             )
         probe_output(output)
-        # A driver killed with SIGKILL leaves its trials' processes running: end them
-        # before their folders are read and moved.
-        end_leftover_trials(output)
-        prior = load_prior(output)
+        lock = _lock(output, options)  # before anything in the folder is touched
+        try:
+            _check_same_experiment(output, experiment, plan)
+            # A driver killed with SIGKILL leaves its trials' processes running: end them
+            # before their folders are read and moved.
+            end_leftover_trials(output)
+            prior = load_prior(output)
+        except BaseException:
+            lock.release()
+            raise
         _say(options, _resume_line(output, prior))
-        return output, prior
+        return output, prior, lock
     history = None
     if options.from_nni is not None:
         from nni2ray.results import load_history
 
         history = load_history(options.from_nni)  # read and checked before any write
     output = prepare_output(options.output or default_output(plan.name))
+    lock = _lock(output, options)
     if history is None:
-        return output, Prior()
+        return output, Prior(), lock
     from nni2ray.results import prior_from_nni
 
-    prior = prior_from_nni(history, output)
+    try:
+        prior = prior_from_nni(history, output)
+    except BaseException:
+        lock.release()
+        raise
     _say(
         options,
         f"nni2ray: imported {len(prior.records)} finished NNI trial(s) from {history.database}"
         + (f"; {len(prior.replay)} unfinished will run again" if prior.replay else ""),
     )
-    return output, prior
+    return output, prior, lock
+
+
+def _check_same_experiment(output: Path, experiment: Experiment, plan: TunePlan) -> None:
+    """Refuse to resume a folder another experiment wrote: its trials would be mixed in."""
+    try:
+        meta = json.loads((output / "experiment.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return  # load_prior says what is wrong with the file
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), str):
+        return
+    if Path(meta["config"]) == experiment.config_file:
+        return
+    name = meta.get("experimentName")
+    if name is None or name != plan.name:
+        raise OutputError(
+            f"this folder holds a run of another experiment ({meta['config']}"
+            + (f", {name!r}" if name is not None else "")
+            + ")",
+            file=output,
+            hint="pass that experiment's folder, or choose another --output without --resume",
+        )
+
+
+def _lock(output: Path, options: RunOptions) -> FolderLock:
+    lock = lock_output(output)
+    if lock.taken_over:
+        print(
+            f"nni2ray: {output}: the run that held this folder ({lock.taken_over}) is gone; "
+            "taking the folder over",
+            file=options.stream or sys.stderr,
+            flush=True,
+        )
+    return lock
 
 
 def _resume_line(output: Path, prior: Prior) -> str:
@@ -187,6 +361,15 @@ def _resume_line(output: Path, prior: Prior) -> str:
     if prior.replay:
         text += f", {len(prior.replay)} interrupted trial(s) run again"
     return text
+
+
+def ray_up_line(started: float | None, address: str | None) -> str:
+    import ray
+
+    cpus = ray.cluster_resources().get("CPU", 0)
+    where = f"connected to {address}" if address else "started"
+    elapsed = time.monotonic() - started if started is not None else 0.0
+    return f"nni2ray: Ray {where} ({cpus:g} CPUs) at {elapsed:.1f}s; starting trials"
 
 
 def _say(options: RunOptions, line: str) -> None:
@@ -272,12 +455,18 @@ def _context(
 
 
 def _fit(
-    experiment: Experiment, plan: TunePlan, options: RunOptions, output: Path, prior: Prior
+    experiment: Experiment,
+    plan: TunePlan,
+    options: RunOptions,
+    output: Path,
+    prior: Prior,
+    guard: SignalGuard,
 ) -> RunSummary:
     from ray import tune
 
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.runtime._loggers import TuneResultLoggers
+    from nni2ray.runtime._progress import Progress
     from nni2ray.runtime._trainable import NniTrial
     from nni2ray.runtime._user_algorithms import ERROR_FILE, close_algorithms
     from nni2ray.runtime.schedulers import build_scheduler
@@ -286,7 +475,11 @@ def _fit(
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
-    recorder = Recorder(context, stopper, plan.mode, quiet=options.quiet, stream=options.stream)
+    total = plan.num_samples + len(prior.records) if plan.num_samples > 0 else None
+    progress = Progress(
+        options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
+    )
+    recorder = Recorder(context, stopper, plan.mode, progress=progress)
     recorder.records.update((r.trial_id, r) for r in prior.records)
     trainable = tune.with_resources(
         tune.with_parameters(NniTrial, context=context),
@@ -326,17 +519,26 @@ def _fit(
         tuneRuns=[*meta.get("tuneRuns", []), prior.tune_name],
     )
     write_json(output / "experiment.json", meta)
-    start = time.monotonic()
-    with _sigint_to(stopper):
-        tuner.fit()
+
+    def stop() -> None:
+        stopper.interrupted = True
+
+    guard.on_stop(stop)  # Tune's stop_all sees it at its next step and ends every trial
+    if guard.signum is None:
+        try:
+            tuner.fit()
+        finally:
+            progress.close()
     recorder.finish_open()
     records = list(recorder.records.values())
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
-        status=RunStatus.INTERRUPTED if stopper.interrupted else RunStatus.DONE,
+        status=RunStatus.STOPPED if guard.signum is not None else RunStatus.DONE,
         nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
     )
+    if guard.signum is not None:
+        meta["stopReason"] = signal_name(guard.signum)
     failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor
     write_json(output / "experiment.json", meta)
     if failure is not None:
@@ -346,8 +548,9 @@ def _fit(
         experiment_id,
         records,
         rank(records, plan.mode),
-        stopper.interrupted,
-        time.monotonic() - start,
+        guard.signum is not None or stopper.interrupted,  # a signal, or a launcher's stop()
+        progress.elapsed(),
+        guard.signum,
     )
 
 
@@ -362,27 +565,3 @@ def _warm_started(searcher: Any, prior: Prior) -> Any:
     searcher.add_replay_points(prior.replay)
     searcher.start_sequence_at(prior.next_sequence, suggested_before=prior.next_sequence)
     return searcher
-
-
-class _sigint_to:
-    """While active, the first Ctrl-C asks the run to stop cleanly; a second one aborts."""
-
-    def __init__(self, stopper: Any) -> None:
-        self._stopper = stopper
-        self._previous: Any = None
-
-    def __enter__(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._stopper.interrupted:
-            raise KeyboardInterrupt
-        self._stopper.interrupted = True
-        print(
-            "nni2ray: stopping: ending every running trial (Ctrl-C again to abort)", file=sys.stderr
-        )

@@ -6,12 +6,14 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials._leftovers import end_processes, record_session
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand
 
@@ -67,11 +69,22 @@ class TrialProcess:
             stderr.close()
         self.warm = warm is not None
         self.pid = self._popen.pid
+        self._trial_dir = spec.log_dir
+        record_session(spec.log_dir, self.pid)  # the trial leads its own session
         self.started_at = time.time()
-        self._read_fd: int | None = read_fd
-        self._buffer = b""
         self._messages: deque[dict[str, Any]] = deque()
         self.protocol_errors: list[str] = []
+        self._arrived = threading.Condition()
+        self._channel_open = True
+        self._exited = False  # set once the process is known to have exited
+        # A thread drains the pipe as fast as the trial writes, whatever Tune's pace: the
+        # trial never blocks on a full pipe, and its last messages are in memory when it
+        # exits or is ended (maxTrialDuration).
+        self._reader = threading.Thread(
+            target=self._read_channel, args=(read_fd,), name=f"nni2ray-metrics-{self.pid}"
+        )
+        self._reader.daemon = True
+        self._reader.start()
 
     @property
     def returncode(self) -> int | None:
@@ -83,20 +96,29 @@ class TrialProcess:
         Returns early (None) once the process has exited and the channel is drained.
         """
         deadline = time.monotonic() + max(timeout, 0.0)
-        while not self._messages:
-            remaining = deadline - time.monotonic()
-            if self._read_fd is None:
-                self._wait_exit(remaining)
-                return None
-            if remaining <= 0:
-                return None
-            # Wake up at least every 0.2 s to notice an exit whose children keep the pipe open.
-            ready, _, _ = select.select([self._read_fd], [], [], min(remaining, 0.2))
-            if ready:
-                self._read_available()
-            elif self._popen.poll() is not None:
-                self._drain_after_exit()
-        return self._messages.popleft()
+        with self._arrived:
+            while not self._messages:
+                remaining = deadline - time.monotonic()
+                if not self._channel_open:
+                    break
+                if remaining <= 0:
+                    return None
+                # Wake up at least every 0.2 s to notice an exit whose children keep the
+                # pipe open.
+                self._arrived.wait(min(remaining, 0.2))
+                if not self._messages and self._popen.poll() is not None:
+                    self._exited = True  # the reader drains what is left, then stops
+            if self._messages:
+                return self._messages.popleft()
+        self._wait_exit(deadline - time.monotonic())
+        return None
+
+    def take_all(self) -> list[dict[str, Any]]:
+        """Every message already received, in order (without waiting)."""
+        with self._arrived:
+            taken = list(self._messages)
+            self._messages.clear()
+        return taken
 
     def _wait_exit(self, timeout: float) -> None:
         # The channel is closed but the process may still run: wait for it, not for data.
@@ -108,44 +130,82 @@ class TrialProcess:
 
     def finished(self) -> bool:
         """True once the process has exited and every message has been taken."""
-        return self._popen.poll() is not None and self._read_fd is None and not self._messages
+        if self._popen.poll() is None:
+            return False
+        self._exited = True
+        with self._arrived:
+            return not self._channel_open and not self._messages
 
-    def _read_available(self) -> None:
-        assert self._read_fd is not None
-        chunk = os.read(self._read_fd, 1 << 16)
-        if not chunk:
-            self._close_channel()
-            return
-        self._buffer += chunk
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            if line.strip():
-                self._decode(line)
+    def _read_channel(self, fd: int) -> None:
+        """The reader thread: split the byte stream into lines in linear time, decode each,
+        and refuse (as a protocol error) a line longer than the message limit without
+        keeping it."""
+        parts: list[bytes] = []  # the unfinished line, in pieces (no copy per read)
+        size = 0
+        skipping = False  # inside an oversized line: drop bytes up to its newline
+        try:
+            while True:
+                ready, _, _ = select.select([fd], [], [], 0.2)
+                if not ready:
+                    if self._exited:  # exited and nothing more in the pipe right now
+                        return
+                    continue
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return
+                start = 0
+                while (end := chunk.find(b"\n", start)) >= 0:
+                    piece = chunk[start:end]
+                    start = end + 1
+                    if skipping:
+                        skipping = False
+                        continue
+                    line = b"".join([*parts, piece]) if parts else piece
+                    parts, size = [], 0
+                    if line.strip():
+                        self._decode(line)
+                rest = chunk[start:]
+                if rest and not skipping:
+                    parts.append(rest)
+                    size += len(rest)
+                    if size > _wire.MAX_MESSAGE_BYTES:
+                        self._error(
+                            f"metric message larger than {_wire.MAX_MESSAGE_BYTES} bytes ignored"
+                        )
+                        parts, size, skipping = [], 0, True
+        except OSError as exc:  # pragma: no cover - the fd is ours until this thread ends
+            self._error(f"metric channel failed: {exc}")
+        finally:
+            os.close(fd)
+            with self._arrived:
+                self._channel_open = False
+                self._arrived.notify_all()
 
     def _decode(self, line: bytes) -> None:
         try:
-            self._messages.append(_wire.decode_message(line))
+            message = _wire.decode_message(line)
         except ValueError as exc:  # a broken line must not end the trial's bookkeeping
-            self.protocol_errors.append(str(exc))
+            self._error(str(exc))
+            return
+        with self._arrived:
+            self._messages.append(message)
+            self._arrived.notify_all()
 
-    def _drain_after_exit(self) -> None:
-        # The shell has exited: take what is already in the pipe without blocking, then
-        # stop listening even if an orphaned child still holds the write end.
-        while self._read_fd is not None:
-            ready, _, _ = select.select([self._read_fd], [], [], 0)
-            if not ready:
-                break
-            self._read_available()
-        self._close_channel()
+    def _error(self, text: str) -> None:
+        with self._arrived:
+            self.protocol_errors.append(text)
 
     def _close_channel(self) -> None:
-        if self._read_fd is not None:
-            os.close(self._read_fd)
-            self._read_fd = None
+        self._exited = True
+        if threading.current_thread() is not self._reader:
+            self._reader.join(timeout=5)
 
     def kill_tree(self, grace: float = KILL_GRACE_S) -> None:
         """End the trial's whole process group: SIGTERM, then SIGKILL after ``grace``."""
         pgid = self._popen.pid  # the session leader's pid is the group id
+        # Everything the trial started, also outside its group: setsid daemons (by their
+        # NNI_SYS_DIR), double forks and forked children (by the session), descendants.
+        end_processes(str(self._trial_dir) + os.sep, {pgid}, grace)
         if _signal_group(pgid, signal.SIGTERM) or _signal_pid(pgid, signal.SIGTERM):
             deadline = time.monotonic() + grace
             while time.monotonic() < deadline and _group_alive(pgid):

@@ -23,6 +23,28 @@ def finite_scalar(value: Any) -> float | None:
     return scalar if scalar is not None and math.isfinite(scalar) else None
 
 
+_INT64 = 1 << 63
+
+
+def tune_safe(value: Any) -> Any:
+    """``value`` with every integer outside the signed 64-bit range made a float, or its
+    decimal text when it is beyond float range too (``10**400``); the rest unchanged."""
+    if isinstance(value, bool) or value is None or isinstance(value, (float, str)):
+        return value
+    if isinstance(value, int):
+        if -_INT64 <= value < _INT64:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
+    if isinstance(value, dict):
+        return {key: tune_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [tune_safe(item) for item in value]
+    return value
+
+
 class TrialRun:
     """One trial: its process plus the bookkeeping that orders its results.
 
@@ -48,6 +70,9 @@ class TrialRun:
         self._out: deque[dict[str, Any]] = deque()
         self._periodical = 0
         self.end_result: dict[str, Any] | None = None
+        self._ending: tuple[TrialStatus, str] | None = None
+        self._final_seen = False
+        self.ignored_finals: list[str] = []
 
     def next_result(self) -> dict[str, Any]:
         """Block until the next result for Tune is ready and return it."""
@@ -57,12 +82,18 @@ class TrialRun:
                 return self._out.popleft()
             if self.end_result is not None:
                 return dict(self.end_result)
+            if self._ending is not None:  # every message before the end was returned
+                return self._end(*self._ending)
             if self.process.finished():
                 return self._end(self._exit_status())
             now = time.monotonic()
             if now >= self._deadline:
                 self.process.kill_tree()
-                return self._end(TrialStatus.EARLY_STOPPED, reason="maxTrialDuration")
+                # What the trial reported before it was ended still counts, in order.
+                for taken in self.process.take_all():
+                    self._accept(taken)
+                self._ending = (TrialStatus.EARLY_STOPPED, "maxTrialDuration")
+                continue
             wait = min(heartbeat_at, self._deadline) - now
             if now >= heartbeat_at:
                 return {ResultKey.TYPE: MetricType.HEARTBEAT, ResultKey.STEP: self._periodical}
@@ -79,7 +110,12 @@ class TrialRun:
             self._periodical += 1
             self._flush_final()
             self._out.append(self._metric_result(message))
+        elif self._final_seen:
+            # NNI keeps a trial's first final result; later ones are kept aside and
+            # reported as ignored, never given to the tuner.
+            self.ignored_finals.append(json.dumps(message.get("value"), allow_nan=True))
         else:
+            self._final_seen = True
             self._flush_final()
             self._pending_final = self._metric_result(message)
 
@@ -94,7 +130,9 @@ class TrialRun:
             ResultKey.TYPE: MetricType(message["type"]),
             ResultKey.SEQUENCE: message["sequence"],
             ResultKey.STEP: self._periodical,
-            ResultKey.VALUE: value,
+            # What Tune's loggers see: integers beyond 64 bits as floats (or text when even a
+            # float cannot hold them), which TensorBoard's and numpy's code can take.
+            ResultKey.VALUE: tune_safe(value),
             # Tune flattens dict values in what searchers and schedulers see; the JSON text
             # keeps the metric exactly as reported for custom tuners and assessors.
             ResultKey.VALUE_JSON: json.dumps(value, allow_nan=True),
@@ -121,5 +159,7 @@ class TrialRun:
             result[ResultKey.END_REASON] = reason
         if self.process.protocol_errors:
             result[ResultKey.PROTOCOL_ERRORS] = list(self.process.protocol_errors)
+        if self.ignored_finals:
+            result[ResultKey.IGNORED_FINALS] = list(self.ignored_finals)
         self.end_result = result
         return dict(result)

@@ -111,6 +111,12 @@ class Template:
         timeout: float = 120.0,
     ) -> None:
         self.modules = modules
+        env = dict(env)
+        if "NNI_SYS_DIR" in env:
+            # Not the first trial's folder: a search for that trial's leftovers must not
+            # find the template (and, below it, every other warm trial); a search for the
+            # run's leftovers still does (``trials/.template`` is under ``trials/``).
+            env["NNI_SYS_DIR"] = str(Path(env["NNI_SYS_DIR"]).parent / ".template")
         self._sock, theirs = socket.socketpair()
         with open(log, "ab") as err:
             self._popen = subprocess.Popen(

@@ -62,6 +62,8 @@ class ResultKey:
     EXIT_CODE: Final = "nni_exit_code"
     END_REASON: Final = "nni_end_reason"
     PROTOCOL_ERRORS: Final = "nni_protocol_errors"
+    #: On the last row: final results reported after the first one (NNI keeps the first).
+    IGNORED_FINALS: Final = "nni_ignored_finals"
 
 
 #: Statuses of a trial that ended on its own account (a resume keeps these).

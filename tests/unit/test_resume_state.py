@@ -204,3 +204,40 @@ def test_leftover_trial_processes_are_ended(tmp_path: Path) -> None:
     assert end_leftover_trials(out, grace_s=2) == 2
     proc.wait(timeout=5)
     assert trial_processes(prefix) == []
+
+
+def test_a_kept_record_without_end_time_is_not_rewritten(tmp_path: Path) -> None:
+    from nni2ray.runtime._callbacks import Recorder, RunStopper
+    from nni2ray.trials import TrialContext
+
+    context = TrialContext("exp", "true", None, str(tmp_path), None)
+    stopper = RunStopper(None)
+    recorder = Recorder(context, stopper, "max", quiet=True)
+    kept = TrialRecord("nni_1", 0, {"x": 1}, status="SUCCEEDED", end_time=None)
+    running = TrialRecord("now_1", 1, {"x": 2})
+    recorder.records.update({"nni_1": kept, "now_1": running})
+    stopper.interrupted = True
+    recorder.finish_open()
+    assert (kept.status, kept.end_time) == ("SUCCEEDED", None)
+    assert (running.status, running.end_reason) == ("USER_CANCELED", "interrupted")
+
+
+def test_resume_refuses_another_experiments_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nni2ray.cli import main
+
+    output = tmp_path / "out"
+    (output / "trials").mkdir(parents=True)
+    meta = {"experimentId": "abc", "config": "/elsewhere/config.yml", "experimentName": "other"}
+    (output / "experiment.json").write_text(json.dumps(meta))
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "experiments" / "all_types"
+    code = main(["run", str(fixture), "--output", str(output), "--resume", "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == (
+        f"nni2ray: error: {output}: this folder holds a run of another experiment "
+        "(/elsewhere/config.yml, 'other'); pass that experiment's folder, or choose another "
+        "--output without --resume"
+    )
+    assert json.loads((output / "experiment.json").read_text()) == meta  # untouched

@@ -21,6 +21,7 @@ from .smartparam import (
     uniform,
 )
 from .trial import *  # noqa: F403  (the trial API, as NNI's own package does)
+from .utils import ClassArgsValidator
 
 __version__ = "3.0+nni2ray"  # the NNI API level it mirrors, marked as a stand-in
 
@@ -39,6 +40,7 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
     _fallback.install()
 
 __all__ = [
+    "ClassArgsValidator",
     "NoMoreTrialError",
     "choice",
     "dump",

@@ -18,7 +18,6 @@ NaN and infinities written as JSON5-style ``NaN`` / ``Infinity`` tokens as Pytho
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import Any
 
@@ -36,6 +35,10 @@ DEFAULT_KEY = "default"
 
 #: A single message larger than this is refused (NNI's own limit is about 1 MB).
 MAX_MESSAGE_BYTES = 1_000_000
+
+#: A metric nested deeper than this (lists and dicts) is refused as a protocol error: the
+#: parent must not recurse without bound on what a trial sends.
+MAX_DEPTH = 64
 
 
 def parameter_record(parameter_id: Any, parameters: Any) -> dict[str, Any]:
@@ -126,8 +129,15 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
     Raises:
         ValueError: when the line is not a well-formed metric message.
     """
+    if len(line) > MAX_MESSAGE_BYTES:
+        raise ValueError(f"metric message of {len(line)} bytes is larger than 1 MB")
     text = line.decode("utf-8") if isinstance(line, bytes) else line
-    message = json.loads(text)
+    try:
+        message = json.loads(text)
+    except RecursionError:
+        raise ValueError(f"metric message nested more than {MAX_DEPTH} levels deep") from None
+    if _depth_exceeds(message, MAX_DEPTH + 1):  # the message object itself is one level
+        raise ValueError(f"metric message nested more than {MAX_DEPTH} levels deep")
     if not isinstance(message, dict) or message.get("type") not in MESSAGE_TYPES:
         raise ValueError(f"not an nni2ray metric message: {text[:200]!r}")
     if not isinstance(message.get("sequence"), int):
@@ -135,13 +145,28 @@ def decode_message(line: bytes | str) -> dict[str, Any]:
     return message
 
 
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """True if ``value`` nests lists/dicts more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item if isinstance(child, (list, dict)))
+    return False
+
+
 def scalar_of(value: Any) -> float | None:
     """The tuned number of a metric: the value itself if it is a number, else a dict's
     ``default`` if that is a number; None for anything else.
 
     A ``bool`` is not a number here (``True`` is no score, although Python counts it as an
-    int). NaN and infinities are kept; an int too large for a float becomes an infinity of
-    its sign.
+    int). NaN and infinities are kept; an integer beyond float range (``10**400``) has no
+    tuned number (None): it is recorded as reported, but ranks nowhere.
     """
     if isinstance(value, dict):
         value = value.get(DEFAULT_KEY)
@@ -150,4 +175,4 @@ def scalar_of(value: Any) -> float | None:
     try:
         return float(value)
     except OverflowError:
-        return math.inf if value > 0 else -math.inf
+        return None

@@ -7,7 +7,13 @@ from typing import Any
 
 from . import _wire
 
-__all__ = ["OptimizeMode", "extract_scalar_history", "extract_scalar_reward", "merge_parameter"]
+__all__ = [
+    "ClassArgsValidator",
+    "OptimizeMode",
+    "extract_scalar_history",
+    "extract_scalar_reward",
+    "merge_parameter",
+]
 
 
 @unique
@@ -82,3 +88,35 @@ def extract_scalar_reward(value: Any, scalar_key: str = "default") -> Any:
 def extract_scalar_history(trial_history: list[Any], scalar_key: str = "default") -> list[Any]:
     """Apply :func:`extract_scalar_reward` to every intermediate result of a trial."""
     return [extract_scalar_reward(item, scalar_key) for item in trial_history]
+
+
+class ClassArgsValidator:
+    """NNI's base class for checking a custom tuner's or assessor's ``classArgs``.
+
+    ``validate_class_args`` accepts everything unless a subclass overrides it. ``choices``
+    and ``range`` return ``schema`` checks as NNI's do when the ``schema`` package is
+    installed (NNI depends on it), else plain predicates.
+    """
+
+    def validate_class_args(self, **kwargs: Any) -> None:
+        return None
+
+    def choices(self, key: str, *args: Any) -> Any:
+        def check(n: Any) -> bool:
+            return n in args
+
+        return _schema_and(check, f"{key} should be in [{args}]!")
+
+    def range(self, key: str, keyType: Any, start: Any, end: Any) -> Any:  # noqa: N803
+        def check(n: Any) -> bool:
+            return isinstance(n, keyType) and start <= n <= end
+
+        return _schema_and(check, f"{key} should be in range of ({start}, {end})!")
+
+
+def _schema_and(check: Any, error: str) -> Any:
+    try:
+        from schema import And  # type: ignore[import-not-found]
+    except ImportError:
+        return check
+    return And(check, error=error)

@@ -1,0 +1,113 @@
+"""A small process that outlives the driver and ends the run's trials if the driver dies.
+
+The driver starts it in its own session (so a Ctrl-C to the terminal or the end of the
+driver's process group does not reach it) with the read end of a pipe whose write end only
+the driver holds. A driver that finishes writes ``done`` and closes the pipe: the
+supervisor exits. A driver that dies (SIGKILL, a crash, an abort) closes the pipe without
+``done``: the supervisor takes the folder's lock (so no new run starts in the folder while
+it cleans), ends every trial process of the run for a few seconds (a Ray worker may still
+start one while Ray goes down), releases the lock and exits.
+
+Run as ``python -m nni2ray.results._supervisor OUTPUT FD``; standard library and nni2ray's
+``trials``/``results`` layers only (no Ray).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+#: How long the supervisor keeps ending trial processes after the driver died.
+CLEAN_FOR_S = 5.0
+
+DONE = b"done\n"
+
+
+class Supervisor:
+    """The driver's handle: :meth:`release` when the run ended normally."""
+
+    def __init__(self, process: subprocess.Popen[bytes], write_fd: int) -> None:
+        self.process = process
+        self._fd = write_fd
+
+    def release(self) -> None:
+        if self._fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.write(self._fd, DONE)
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        self._fd = -1
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+
+
+def start_supervisor(output: Path) -> Supervisor:
+    """Start the supervisor for the run in ``output`` (see the module text)."""
+    read_fd, write_fd = os.pipe()  # both non-inheritable: no Ray process holds the write end
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parents[2])  # the folder holding nni2ray/
+    env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nni2ray.results._supervisor", str(output), str(read_fd)],
+            pass_fds=(read_fd,),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        os.close(read_fd)
+    return Supervisor(process, write_fd)
+
+
+def _wait_for_driver(fd: int) -> bool:
+    """Block until the driver closes the pipe; True if it said ``done``."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 64)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+        except OSError:
+            return False
+        if not chunk:
+            return data.endswith(DONE)
+        data = (data + chunk)[-64:]
+
+
+def main(argv: list[str]) -> int:
+    output, fd = Path(argv[0]), int(argv[1])
+    for sig in (signal.SIGINT, signal.SIGHUP):  # a closed terminal must not stop the clean-up
+        signal.signal(sig, signal.SIG_IGN)
+    if _wait_for_driver(fd):
+        return 0
+    from nni2ray.errors import OutputError
+    from nni2ray.results._lock import lock_output
+    from nni2ray.trials import end_leftover_trials
+
+    try:
+        lock = lock_output(output)
+    except OutputError:  # another run owns the folder now: its trials are not ours to end
+        return 0
+    try:
+        deadline = time.monotonic() + CLEAN_FOR_S
+        while True:
+            end_leftover_trials(output, grace_s=1.0)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+    finally:
+        lock.release()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,178 @@
+"""What a run says on the terminal while it goes: a first line at once (what runs, with
+which limits), a line when Ray is up, then one status line that is redrawn in place on a
+terminal, or one line per event when the output is a file or a pipe.
+
+No library: a carriage return and an erase-line code draw the status line (rich would add
+three packages to the base install; tqdm only comes with the hyperopt extra).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from typing import Any, TextIO
+
+from nni2ray.results import TrialRecord, rank
+from nni2ray.translate import TunePlan
+
+#: Seconds between two redraws of the live line, and between two lines when nothing ends.
+REDRAW_S = 0.25
+QUIET_LINE_S = 30.0
+
+_SCHEDULERS = {
+    "asha": "ASHA early stopping",
+    "medianstop": "median-stop early stopping",
+    "hyperband": "HyperBand early stopping",
+    "fifo": "no early stopping",
+    "custom": "the config's assessor",
+}
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def plan_line(plan: TunePlan, scheduler_flag: str | None = None) -> str:
+    """``nni2ray: running NAME: TPE as hyperopt (tpe); ASHA early stopping (...); ...``."""
+    searcher = plan.searcher
+    what = f"{searcher.nni_name} as {searcher.kind}" if searcher.nni_name else searcher.kind
+    if searcher.kind == "hyperopt" and searcher.kwargs.get("algo"):
+        what += f" ({searcher.kwargs['algo']})"
+    scheduler = plan.scheduler
+    stopping = _SCHEDULERS.get(scheduler.kind, scheduler.kind)
+    if scheduler.nni_name:
+        stopping += f" for the assessor {scheduler.nni_name}"
+    elif scheduler.kind == "asha" and scheduler_flag is None:
+        stopping += " (the config has no assessor; --scheduler none to turn it off)"
+    limits = [f"{plan.max_concurrent_trials} at a time"]
+    limits.insert(0, f"{plan.num_samples} trials" if plan.num_samples > 0 else "no trial limit")
+    if plan.time_budget_s:
+        limits.append(f"at most {_duration(plan.time_budget_s)}")
+    return f"nni2ray: running {plan.name}: {what}; {stopping}; {', '.join(limits)}"
+
+
+class Progress:
+    """The run's terminal output after the first line.
+
+    Args:
+        stream: where to write (None: ``sys.stdout`` at each write).
+        quiet: write nothing.
+        started: ``time.monotonic()`` when the command started; elapsed times count from it.
+        mode: ``max`` or ``min``, to name the best trial.
+        total: trials the run may start in all (None: no limit), counting kept ones.
+        live: redraw one line in place (None: when ``stream`` is a terminal).
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        quiet: bool = False,
+        started: float | None = None,
+        mode: str = "max",
+        total: int | None = None,
+        live: bool | None = None,
+    ) -> None:
+        self._stream = stream
+        self.quiet = quiet
+        self.started = time.monotonic() if started is None else started
+        self.mode = mode
+        self.total = total
+        self._live = live
+        self._drawn = False  # a live line is on screen and has no newline yet
+        self._last_write = time.monotonic()
+        self._latest = ""
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream or sys.stdout
+
+    @property
+    def live(self) -> bool:
+        if self._live is None:
+            isatty = getattr(self.stream, "isatty", None)
+            self._live = bool(isatty and isatty())
+        return self._live
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def say(self, line: str) -> None:
+        """A line that stays (the live line, if any, is drawn again below it)."""
+        if self.quiet:
+            return
+        self._clear()
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def report(self, trial_id: str, step: int, value: Any) -> None:
+        """Remember the newest intermediate result, for the live line."""
+        number = value.get("default") if isinstance(value, dict) else value
+        if isinstance(number, (int, float)) and not isinstance(number, bool):
+            self._latest = f" | {trial_id} step {step}: {number:.4g}"
+
+    def status(self, records: list[TrialRecord], *, event: bool) -> None:
+        """The status line: redrawn in place on a terminal, else written on each ``event``
+        (a trial ended) and every ``QUIET_LINE_S`` seconds."""
+        if self.quiet:
+            return
+        now = time.monotonic()
+        text = status_line(records, self.mode, self.elapsed(), self.total)
+        if self.live:
+            text += self._latest
+            if not event and now - self._last_write < REDRAW_S:
+                return
+            width = shutil.get_terminal_size((100, 24)).columns - 1
+            self.stream.write("\r\x1b[2K" + text[:width])
+            self._drawn = True
+        elif event or now - self._last_write >= QUIET_LINE_S:
+            self.stream.write(text + "\n")
+        else:
+            return
+        self._last_write = now
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the live line (it stays on screen as the run's last status)."""
+        if self._drawn and not self.quiet:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._drawn = False
+
+    def _clear(self) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self._drawn = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its callbacks (and so this) with the experiment state.
+        return dict(self.__dict__, _stream=None)
+
+
+def status_line(
+    records: list[TrialRecord], mode: str, elapsed: float, total: int | None = None
+) -> str:
+    """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..) |
+    6 trials left``."""
+    counts = {"SUCCEEDED": 0, "RUNNING": 0, "FAILED": 0, "EARLY_STOPPED": 0, "USER_CANCELED": 0}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    text = (
+        f"[{elapsed:5.0f}s] {counts['SUCCEEDED']} done, {counts['RUNNING']} running, "
+        f"{counts['FAILED']} failed, {counts['EARLY_STOPPED']} early-stopped"
+    )
+    if counts["USER_CANCELED"]:
+        text += f", {counts['USER_CANCELED']} cancelled"
+    best = rank(records, mode)
+    if best:
+        text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"
+    if total is not None:
+        left = max(total - len(records), 0)
+        text += f" | {left} trial{'' if left == 1 else 's'} left"
+    return text
