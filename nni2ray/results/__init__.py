@@ -14,6 +14,7 @@ from nni2ray.results._folder import (
     new_experiment_id,
     prepare_output,
     probe_output,
+    read_run_meta,
 )
 from nni2ray.results._lock import LOCK_FILE, FolderLock, lock_output
 from nni2ray.results._nni_database import load_history
@@ -71,6 +72,7 @@ __all__ = [
     "prior_from_nni",
     "probe_output",
     "rank",
+    "read_run_meta",
     "start_supervisor",
     "status_counts",
     "to_record",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
-from nni2ray.results._folder import inside_output
+from nni2ray.results._folder import inside_output, read_run_meta
 from nni2ray.results._records import TrialRecord
 from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
@@ -112,19 +112,8 @@ def load_prior(output: Path) -> Prior:
 
 
 def _read_meta(output: Path) -> dict[str, Any]:
-    path = output / "experiment.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OutputError(
-            "not an nni2ray run folder (no experiment.json)",
-            file=output,
-            hint="pass the folder an earlier `nni2ray run` wrote, or leave out --resume",
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise OutputError(f"cannot read experiment.json ({exc})", file=path) from None
-    if not isinstance(meta, dict):
-        raise OutputError("experiment.json is not a JSON object", file=path)
+    hint = "pass the folder an earlier `nni2ray run` wrote, or leave out --resume"
+    meta = read_run_meta(output, hint=hint)
     if not (output / "trials").is_dir():
         (output / "trials").mkdir()
     return meta

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
-from nni2ray.results import RESULTS_DIR, RUNNING, TrialRecord, rank
+from nni2ray.results import RESULTS_DIR, RUNNING, TrialRecord, rank, read_run_meta
 from nni2ray.trials import PARAMETER_FILE, TrialStatus
 
 #: Statuses in the order the views list them.
@@ -153,21 +153,11 @@ def load_run(folder: Path) -> RunInfo:
         OutputError: the folder is not an nni2ray run or import.
     """
     folder = folder.expanduser().resolve()
-    path = folder / "experiment.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OutputError(
-            "not an nni2ray run folder (no experiment.json)",
-            file=folder,
-            hint="pass a folder that `nni2ray run` or `nni2ray import` wrote "
-            f"(see `nni2ray list`, default {RESULTS_DIR}/)",
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise OutputError(f"cannot read experiment.json ({exc})", file=path) from None
-    if not isinstance(meta, dict):
-        raise OutputError("experiment.json is not a JSON object", file=path)
-    info = RunInfo(folder, meta)
+    hint = (
+        "pass a folder that `nni2ray run` or `nni2ray import` wrote "
+        f"(see `nni2ray list`, default {RESULTS_DIR}/)"
+    )
+    info = RunInfo(folder, read_run_meta(folder, hint=hint))
     trials = folder / "trials"
     if trials.is_dir():
         for trial_dir in sorted(trials.iterdir()):
