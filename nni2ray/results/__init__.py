@@ -14,7 +14,6 @@ from nni2ray.results._folder import (
     new_experiment_id,
     prepare_output,
     probe_output,
-    read_run_meta,
 )
 from nni2ray.results._lock import LOCK_FILE, FolderLock, lock_output
 from nni2ray.results._nni_database import load_history
@@ -29,6 +28,7 @@ from nni2ray.results._prior import (
     is_safe_id,
     load_prior,
     prior_from_nni,
+    read_run_meta,
 )
 from nni2ray.results._records import (
     TrialRecord,

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import string
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from nni2ray.errors import OutputError
 
 #: Where runs and imports go unless ``--output`` says otherwise (relative to the cwd).
 RESULTS_DIR = Path("nni2ray-results")
-
-
-def read_run_meta(folder: Path, *, hint: str) -> dict[str, Any]:
-    """A run (or import) folder's ``experiment.json``.
-
-    Raises:
-        OutputError: there is none (with ``hint``), it cannot be read, or it is no object.
-    """
-    path = folder / "experiment.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OutputError(
-            "not an nni2ray run folder (no experiment.json)", file=folder, hint=hint
-        ) from None
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise OutputError(f"cannot read experiment.json ({exc})", file=path) from None
-    if not isinstance(meta, dict):
-        raise OutputError("experiment.json is not a JSON object", file=path)
-    return meta
 
 
 class RunStatus(StrEnum):

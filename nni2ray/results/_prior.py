@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
-from nni2ray.results._folder import inside_output, read_run_meta
+from nni2ray.results._folder import inside_output
 from nni2ray.results._records import TrialRecord
 from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
@@ -112,10 +112,32 @@ def load_prior(output: Path) -> Prior:
 
 
 def _read_meta(output: Path) -> dict[str, Any]:
-    hint = "pass the folder an earlier `nni2ray run` wrote, or leave out --resume"
-    meta = read_run_meta(output, hint=hint)
+    meta = read_run_meta(
+        output, hint="pass the folder an earlier `nni2ray run` wrote, or leave out --resume"
+    )
     if not (output / "trials").is_dir():
         (output / "trials").mkdir()
+    return meta
+
+
+def read_run_meta(folder: Path, *, hint: str) -> dict[str, Any]:
+    """A run folder's ``experiment.json`` (``run``, ``import``, ``--resume``, ``show``).
+
+    Raises:
+        OutputError: the folder has none (``hint`` says what to pass instead), or it is not
+            a JSON object.
+    """
+    path = folder / "experiment.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(
+            "not an nni2ray run folder (no experiment.json)", file=folder, hint=hint
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise OutputError(f"cannot read experiment.json ({exc})", file=path) from None
+    if not isinstance(meta, dict):
+        raise OutputError("experiment.json is not a JSON object", file=path)
     return meta
 
 

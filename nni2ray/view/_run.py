@@ -153,11 +153,12 @@ def load_run(folder: Path) -> RunInfo:
         OutputError: the folder is not an nni2ray run or import.
     """
     folder = folder.expanduser().resolve()
-    hint = (
-        "pass a folder that `nni2ray run` or `nni2ray import` wrote "
-        f"(see `nni2ray list`, default {RESULTS_DIR}/)"
+    meta = read_run_meta(
+        folder,
+        hint="pass a folder that `nni2ray run` or `nni2ray import` wrote "
+        f"(see `nni2ray list`, default {RESULTS_DIR}/)",
     )
-    info = RunInfo(folder, read_run_meta(folder, hint=hint))
+    info = RunInfo(folder, meta)
     trials = folder / "trials"
     if trials.is_dir():
         for trial_dir in sorted(trials.iterdir()):
