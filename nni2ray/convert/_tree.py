@@ -178,7 +178,7 @@ def _refuse_outside(experiment: Experiment) -> None:
     """A cloned folder must not make ``convert`` copy ``/etc`` (or read a secrets file)."""
     from nni2ray.experiment import display_path, is_inside
 
-    folder = experiment.config_file.parent
+    folder = experiment.root or experiment.config_file.parent
     outside = [
         (name, path)
         for name, path in (

@@ -89,6 +89,9 @@ def load_experiment(path: Path | str, config_name: str | None = None) -> Experim
     from nni2ray.experiment._schema import check_shapes  # jsonschema: only when reading a config
 
     ctx = Context(display, config_file.parent, version="v1" if is_v1(doc.data) else "v2")
+    named = Path(os.path.realpath(path))
+    if named.is_dir() and is_inside(config_file, named):
+        ctx.root = named  # the config was found in a subfolder of the folder the user named
     config = normalise(doc, ctx)
     check_shapes(config, ctx)
     return build_experiment(config, config_file, ctx)

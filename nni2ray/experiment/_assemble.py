@@ -48,6 +48,7 @@ def build_experiment(config: dict[str, Any], config_file: Path, ctx: Context) ->
         max_trial_number_per_gpu=gpus.per_gpu,
         experiment_working_directory=resolve_path(work_dir, ctx.base_dir) if work_dir else None,
         notes=tuple(ctx.notes),
+        root=ctx.tree,
     )
 
 
@@ -83,10 +84,10 @@ def _trial(
         message = f"is not a folder (got {directory!r}, {display_path(code_dir)})"
         ctx.error(dir_key, message, "create it or fix the path (relative to the config file)")
         return None
-    if not is_inside(code_dir, ctx.base_dir):
+    if not is_inside(code_dir, ctx.tree):
         message = (
             f"the code directory {display_path(code_dir)} is outside the experiment folder "
-            f"{display_path(ctx.base_dir)}; `convert` copies it only with --allow-outside"
+            f"{display_path(ctx.tree)}; `convert` copies it only with --allow-outside"
         )
         ctx.note(dir_key, Severity.WARNING, message)
     else:

@@ -75,12 +75,20 @@ class Context:
     problems: list[tuple[ProblemKind, Problem]] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     code_dir: Path | None = None  # the trial code directory, once it is known
+    #: The experiment folder the user named: the config's folder, or the folder given to
+    #: check/run/convert when the config was found in one of its subfolders.
+    root: Path | None = None
+
+    @property
+    def tree(self) -> Path:
+        """The experiment folder files are expected in (see ``root``)."""
+        return self.root if self.root is not None else self.base_dir
 
     def in_tree(self, path: Path) -> bool:
-        """True for a file inside the config's folder or the trial code directory."""
+        """True for a file inside the experiment folder or the trial code directory."""
         from nni2ray.experiment._paths import is_inside
 
-        folders = [self.base_dir] + ([self.code_dir] if self.code_dir is not None else [])
+        folders = [self.tree] + ([self.code_dir] if self.code_dir is not None else [])
         return any(is_inside(path, folder) for folder in folders)
 
     def where(self, path: Key) -> Origin:

@@ -86,7 +86,7 @@ def _from_file(raw_path: Any, tuner: AlgorithmSpec | None, ctx: Context) -> Spac
     if not inside:
         message = (
             f"the search space file {display} is outside the experiment folder "
-            f"{display_path(ctx.base_dir)}; `convert` uses it only with --allow-outside"
+            f"{display_path(ctx.tree)}; `convert` uses it only with --allow-outside"
         )
         ctx.note(path, Severity.WARNING, message)
     known = len(ctx.problems)

@@ -17,7 +17,8 @@ def experiment_to_json(experiment: Experiment) -> dict[str, Any]:
     data = _plain(experiment)
     assert isinstance(data, dict)
     space_file = experiment.search_space_file
-    if space_file is not None and not is_inside(space_file, experiment.config_file.parent):
+    folder = experiment.root or experiment.config_file.parent
+    if space_file is not None and not is_inside(space_file, folder):
         # A custom tuner keeps any file as its space: one outside is named, not printed.
         data["raw_search_space"] = f"(not shown: {space_file} is outside the experiment folder)"
     redacted = redact(data)  # classArgs, the trial command, any text: the one rule

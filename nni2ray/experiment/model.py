@@ -157,3 +157,6 @@ class Experiment:
     max_trial_number_per_gpu: int = 1
     experiment_working_directory: Path | None = None
     notes: tuple[Note, ...] = ()
+    #: The experiment folder the user named (the config's folder unless the config was
+    #: found in a subfolder of the named one); files outside it are "outside".
+    root: Path | None = None
