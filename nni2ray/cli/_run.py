@@ -223,10 +223,15 @@ def _run(
             announce=f"{plan_line(plan, args.scheduler)}; {where}",
         ),
     )
-    _print_summary(summary, plan.mode)
     from nni2ray.view import tensorboard_for
 
-    print(tensorboard_for(summary.output))
+    try:
+        _print_summary(summary, plan.mode)
+        print(tensorboard_for(summary.output))
+    except OSError:
+        if summary.signum is None:
+            raise
+        # Stopped by SIGHUP: the terminal is gone (EIO); the records are on disk.
     return summary
 
 

@@ -48,8 +48,15 @@ class FolderLock:
         self.fd = -1
 
 
-def lock_output(output: Path) -> FolderLock:
+#: How long a run waits for a dead run's supervisor that still ends that run's trials.
+SUPERVISOR_WAIT_S = 20.0
+
+
+def lock_output(output: Path, *, role: str = "run") -> FolderLock:
     """Take the output folder for this process.
+
+    ``role`` is written into the lock: a run waits (up to :data:`SUPERVISOR_WAIT_S`) for a
+    lock held by the supervisor of a dead run, which ends that run's trials and lets go.
 
     Raises:
         OutputError: another live run holds the folder (its pid and host are named).
@@ -64,7 +71,7 @@ def lock_output(output: Path) -> FolderLock:
             hint="choose a writable --output folder",
         ) from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _flock(fd, path)
     except BlockingIOError:
         os.close(fd)
         raise _in_use(output, _owner(path)) from None
@@ -76,10 +83,29 @@ def lock_output(output: Path) -> FolderLock:
     taken_over = None
     if owner.get("pid") not in (None, os.getpid()):
         taken_over = _describe(owner)
-    text = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()})
+    owner_text = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}
+    text = json.dumps(dict(owner_text, role=role))
     os.ftruncate(fd, 0)
     os.pwrite(fd, text.encode() + b"\n", 0)
     return FolderLock(path, fd, taken_over)
+
+
+def _flock(fd: int, path: Path) -> None:
+    """Take the flock; wait while a dead run's supervisor holds it (a few seconds)."""
+    deadline = time.monotonic() + SUPERVISOR_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            owner = _owner(path)
+            # A supervisor, or one taking over from a dead owner (file not rewritten yet).
+            cleaning = owner.get("role") == "supervisor" or (
+                owner.get("host") == socket.gethostname() and not _alive_here(owner)
+            )
+            if not cleaning or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _owner(path: Path) -> dict[str, Any]:

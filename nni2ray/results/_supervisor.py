@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
     from nni2ray.trials import end_leftover_trials
 
     try:
-        lock = lock_output(output)
+        lock = lock_output(output, role="supervisor")
     except OutputError:  # another run owns the folder now: its trials are not ours to end
         return 0
     try:

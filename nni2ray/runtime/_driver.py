@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -122,6 +123,8 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
     try:
         if guard.signum is not None:
             raise RunInterrupted(guard.signum)  # nothing is on disk yet
+        if options.address:
+            _check_address(options.address)  # before anything is written
         return _run(experiment, plan, options, guard)
     finally:
         guard.clear_callbacks()
@@ -217,6 +220,42 @@ def _record_wall_time(output: Path, seconds: float) -> None:
     if isinstance(meta, dict):
         meta["wallTime"] = seconds
         write_json(output / "experiment.json", meta)
+
+
+#: Seconds to wait for a TCP connection to the cluster named by --address.
+ADDRESS_TIMEOUT_S = 5.0
+
+_ADDRESS_HINT = (
+    "start a cluster with `ray start --head` and pass the address it prints (host:6379), "
+    "or leave out --address to run on this machine"
+)
+
+
+def _address_error(address: str, reason: str) -> ResourceError:
+    return ResourceError(
+        f"cannot reach a Ray cluster at {address} ({reason})",
+        field="--address",
+        hint=_ADDRESS_HINT,
+    )
+
+
+def _check_address(address: str) -> None:
+    """Fail in seconds, with the address named, when nothing listens there (ray.init
+    would retry for more than a minute behind its own log lines)."""
+    target = address.strip()
+    if target == "auto" or target.startswith("local"):
+        return  # Ray finds the local cluster itself and fails fast when there is none
+    target = target.removeprefix("ray://")
+    host, sep, port = target.rpartition(":")
+    if not sep:
+        host, port = target, "6379"
+    if not port.isdigit():
+        raise _address_error(address, "the port is not a number")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=ADDRESS_TIMEOUT_S).close()
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise _address_error(address, reason.lower()) from None
 
 
 def _kill_local_ray() -> None:
@@ -405,7 +444,11 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
             "py_modules": [str(Path(__file__).resolve().parents[1])],  # nni2ray/
             "excludes": [".git", "__pycache__", "nni2ray-results"],
         }
-        ray.init(address=options.address, runtime_env=runtime_env, **common)
+        try:
+            ray.init(address=options.address, runtime_env=runtime_env, **common)
+        except ConnectionError as exc:
+            first = (str(exc).splitlines() or ["no cluster answered"])[0]
+            raise _address_error(options.address, first.rstrip(".")) from None
     else:
         wanted = int(min(plan.max_concurrent_trials * plan.cpus_per_trial, _MAX_LOCAL_CPUS))
         cpus = max(os.cpu_count() or 1, wanted)
@@ -487,6 +530,10 @@ def _fit(
     )
     searcher = _warm_started(build_searcher(plan, experiment), prior)
     scheduler = build_scheduler(plan)
+    for part in (searcher, scheduler):  # a blocking custom tuner/assessor cannot stall the run
+        algorithm = getattr(part, "user_algorithm", None)
+        if algorithm is not None:
+            algorithm.stop_when = stopper.stop_all
     tuner = tune.Tuner(
         trainable,
         param_space={},

@@ -11,9 +11,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import queue
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -66,6 +69,15 @@ class AlgorithmFailure:
         )
 
 
+class _Abandoned(Exception):
+    """A call the run stopped waiting for."""
+
+
+def _serve(calls: queue.Queue[Callable[[], None]]) -> None:
+    while True:
+        calls.get()()
+
+
 class UserAlgorithm:
     """A user's tuner or assessor object; :meth:`call` runs its methods and keeps failures."""
 
@@ -73,6 +85,12 @@ class UserAlgorithm:
         self.obj, self.role, self.file = obj, role, file
         self.class_name = class_name or type(obj).__name__
         self.failure: AlgorithmFailure | None = None
+        #: Set by the driver: True once the run must end (deadline, Ctrl-C). While it is
+        #: set, a call runs in this algorithm's own thread and is abandoned when the run
+        #: must end, so a blocking tuner cannot stall the run.
+        self.stop_when: Callable[[], bool] | None = None
+        self.abandoned = False
+        self._calls: queue.Queue[Callable[[], None]] | None = None
 
     def call(
         self, method: str, *args: Any, passthrough: tuple[str, ...] = (), **kwargs: Any
@@ -81,15 +99,55 @@ class UserAlgorithm:
 
         Exceptions whose class name is in ``passthrough`` (``NoMoreTrialError``) propagate.
         """
-        if self.failure is not None:
+        if self.failure is not None or self.abandoned:
             return CALL_FAILED
         try:
-            return getattr(self.obj, method)(*args, **kwargs)
+            if self.stop_when is None:
+                return getattr(self.obj, method)(*args, **kwargs)
+            return self._guarded(method, args, kwargs)
+        except _Abandoned:
+            return CALL_FAILED
         except Exception as exc:
             if type(exc).__name__ in passthrough:
                 raise
             self.fail(method, exc)
             return CALL_FAILED
+
+    def _guarded(self, method: str, args: Any, kwargs: Any) -> Any:
+        """Run the call in the algorithm's thread; wait while the run may go on."""
+        assert self.stop_when is not None
+        if self._calls is None:
+            self._calls = queue.Queue()
+            threading.Thread(
+                target=_serve, args=(self._calls,), name=f"nni2ray-{self.role}", daemon=True
+            ).start()
+        done = threading.Event()
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, getattr(self.obj, method)(*args, **kwargs)))
+            except BaseException as exc:  # handed to the caller below
+                outcome.append((False, exc))
+            finally:
+                done.set()
+
+        start = time.monotonic()
+        self._calls.put(run)
+        while not done.wait(0.1):  # signal handlers run between the waits
+            if self.stop_when():
+                self.abandoned = True
+                print(
+                    f"nni2ray: the custom {self.role} {self.class_name}.{method} did not "
+                    f"return within {time.monotonic() - start:.0f} s; the run ends without "
+                    "waiting for it",
+                    file=sys.stderr,
+                )
+                raise _Abandoned
+        ok, value = outcome[0]
+        if ok:
+            return value
+        raise value
 
     def fail(self, method: str, exc: BaseException) -> None:
         """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
@@ -102,6 +160,8 @@ class UserAlgorithm:
 
     def close(self) -> None:
         """NNI's end of the dispatcher loop: ``_on_exit``, also after a method raised."""
+        if self.abandoned:  # a call is still running in its thread
+            return
         on_exit = getattr(self.obj, "_on_exit", None)
         if not callable(on_exit):
             return

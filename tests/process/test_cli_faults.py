@@ -76,3 +76,20 @@ def test_import_into_a_full_folder_does_not_suggest_resume(tmp_path: Path) -> No
         assert "choose a new --output folder" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("a non-empty folder was accepted")
+
+
+def test_an_unreachable_address_fails_fast_naming_it(tmp_path: Path) -> None:
+    import time
+
+    start = time.monotonic()
+    proc = _nni2ray(
+        "run", str(FIXTURE), "--address", "127.0.0.1:9", "--output", str(tmp_path / "out")
+    )
+    assert time.monotonic() - start < 15
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "nni2ray: error: --address: cannot reach a Ray cluster at 127.0.0.1:9 (connection "
+        "refused); start a cluster with `ray start --head` and pass the address it prints "
+        "(host:6379), or leave out --address to run on this machine"
+    )
+    assert not (tmp_path / "out").exists()  # nothing written
