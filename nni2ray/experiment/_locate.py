@@ -56,7 +56,7 @@ _SECTION_KEYS = {
     "trial": ("command", "codedir"),
 }
 
-#: A Python file that builds an NNI experiment itself (the experiment API, reference 8).
+#: A Python file that builds an NNI experiment itself (imports ``nni.experiment``).
 _LAUNCHER_PATTERN = re.compile(
     rb"from\s+nni\.experiment(?:\.[\w.]+)?\s+import|nni\.experiment\.Experiment\b"
 )
@@ -208,30 +208,24 @@ def _head(path: Path) -> bytes | None:
         return None
 
 
-def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+def _visible(folder: Path) -> list[Path]:
+    """The folder's entries by name, hidden ones (``.name``) left out; none if unreadable."""
     try:
         entries = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError:
         return []
-    return [
-        p
-        for p in entries
-        if p.suffix.lower() in suffixes and not p.name.startswith(".") and p.is_file()
-    ]
+    return [p for p in entries if not p.name.startswith(".")]
+
+
+def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    return [p for p in _visible(folder) if p.suffix.lower() in suffixes and p.is_file()]
 
 
 def _subfolders(folder: Path) -> list[Path]:
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name)
-    except OSError:
-        return []
     return [
         p
-        for p in entries
-        if p.is_dir()
-        and not p.name.startswith(".")
-        and p.name not in _SKIPPED_FOLDERS
-        and not (p / "pyvenv.cfg").exists()
+        for p in _visible(folder)
+        if p.is_dir() and p.name not in _SKIPPED_FOLDERS and not (p / "pyvenv.cfg").exists()
     ]
 
 

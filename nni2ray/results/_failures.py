@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nni2ray.results._records import TrialRecord
+from nni2ray.trials import TrialStatus
 
 #: How much of a stderr file is read (its end), and how many of its last lines are shown.
 TAIL_BYTES = 8192
@@ -40,7 +41,7 @@ class FailureReport:
 
 def failure_report(records: list[TrialRecord], output: Path) -> FailureReport | None:
     """The most common failure of the FAILED trials in ``records`` (None if none failed)."""
-    failed = [r for r in records if r.status == "FAILED"]
+    failed = [r for r in records if r.status == TrialStatus.FAILED]
     if not failed:
         return None
     examples: dict[str, tuple[str, Path, tuple[str, ...]]] = {}

@@ -35,13 +35,13 @@ def _loads(text: Any) -> Any:
 def reported_value(result: dict[str, Any]) -> Any:
     """The metric exactly as the trial reported it (``nni_value`` is made safe for Tune's
     loggers; the JSON text is not)."""
-    text = result.get("nni_value_json")
+    text = result.get(ResultKey.VALUE_JSON)
     if isinstance(text, str):
         try:
             return json.loads(text)
         except (ValueError, RecursionError):
             pass
-    return result.get("nni_value")
+    return result.get(ResultKey.VALUE)
 
 
 class RunStopper(Stopper):

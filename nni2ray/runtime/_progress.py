@@ -11,10 +11,12 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections import Counter
 from typing import Any, TextIO
 
 from nni2ray.results import TrialRecord, rank
 from nni2ray.translate import TunePlan
+from nni2ray.trials import TrialStatus
 
 #: Seconds between two redraws of the live line, and between two lines when nothing ends.
 REDRAW_S = 0.25
@@ -160,15 +162,14 @@ def status_line(
 ) -> str:
     """``[  12s] 4 done, 2 running, 1 failed, 1 early-stopped | best 0.9632 (trial ..) |
     6 trials left``."""
-    counts = {"SUCCEEDED": 0, "RUNNING": 0, "FAILED": 0, "EARLY_STOPPED": 0, "USER_CANCELED": 0}
-    for record in records:
-        counts[record.status] = counts.get(record.status, 0) + 1
+    counts = Counter(record.status for record in records)
     text = (
-        f"[{elapsed:5.0f}s] {counts['SUCCEEDED']} done, {counts['RUNNING']} running, "
-        f"{counts['FAILED']} failed, {counts['EARLY_STOPPED']} early-stopped"
+        f"[{elapsed:5.0f}s] {counts[TrialStatus.SUCCEEDED]} done, "
+        f"{counts[TrialStatus.RUNNING]} running, {counts[TrialStatus.FAILED]} failed, "
+        f"{counts[TrialStatus.EARLY_STOPPED]} early-stopped"
     )
-    if counts["USER_CANCELED"]:
-        text += f", {counts['USER_CANCELED']} cancelled"
+    if counts[TrialStatus.USER_CANCELED]:
+        text += f", {counts[TrialStatus.USER_CANCELED]} cancelled"
     best = rank(records, mode)
     if best:
         text += f" | best {best[0].final_scalar:.6g} (trial {best[0].trial_id})"

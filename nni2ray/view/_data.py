@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from nni2ray.results import TrialRecord
-from nni2ray.trials import finite_scalar
+from nni2ray.trials import FINAL, finite_scalar
 from nni2ray.view._run import RunInfo, tail
 
 #: Lines of a trial's stdout/stderr the page shows.
@@ -56,7 +56,7 @@ def trial_data(info: RunInfo, record: TrialRecord) -> dict[str, Any]:
     """One trial: its export row plus the columns, curve, times, folder and log tails."""
     trial_dir = info.trial_dir(record)
     end = record.end_time if record.end_time is not None else info.read_at
-    curve = [finite_scalar(m["value"]) for m in record.metrics if m["type"] != "FINAL"]
+    curve = [finite_scalar(m["value"]) for m in record.metrics if m["type"] != FINAL]
     return dict(
         record.to_record_json(),
         params=flatten_parameters(record.parameters),
@@ -87,7 +87,7 @@ def best_so_far(info: RunInfo) -> list[dict[str, Any]]:
 
 def _final_time(record: TrialRecord) -> float:
     for row in reversed(record.metrics):
-        if row.get("type") == "FINAL" and isinstance(row.get("time"), (int, float)):
+        if row.get("type") == FINAL and isinstance(row.get("time"), (int, float)):
             return float(row["time"])
     return float(record.end_time or record.start_time or 0.0)
 

@@ -11,9 +11,16 @@ from typing import Any
 
 from nni2ray.errors import OutputError
 from nni2ray.results import RESULTS_DIR, RUNNING, TrialRecord, rank, read_run_meta
+from nni2ray.trials import PARAMETER_FILE, TrialStatus
 
 #: Statuses in the order the views list them.
-STATUSES = ("SUCCEEDED", "RUNNING", "FAILED", "EARLY_STOPPED", "USER_CANCELED")
+STATUSES: tuple[str, ...] = (
+    TrialStatus.SUCCEEDED,
+    TrialStatus.RUNNING,
+    TrialStatus.FAILED,
+    TrialStatus.EARLY_STOPPED,
+    TrialStatus.USER_CANCELED,
+)
 
 
 @dataclass
@@ -119,7 +126,7 @@ class RunInfo:
 
     def counts(self) -> dict[str, int]:
         """Trials by status, the usual ones always present."""
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for record in self.records:
             counts[record.status] = counts.get(record.status, 0) + 1
         return counts
@@ -172,7 +179,7 @@ def read_trial(trial_dir: Path) -> TrialRecord | None:
         pass
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         pass  # half-written: read what the trial has reported instead
-    cfg_path = trial_dir / "parameter.cfg"
+    cfg_path = trial_dir / PARAMETER_FILE
     try:
         cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
         start = cfg_path.stat().st_mtime

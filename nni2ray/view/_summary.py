@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.results import TrialRecord
+from nni2ray.trials import TrialStatus
 from nni2ray.view._run import RunInfo, last_line
 
 _SHOWN_BEST = 5
@@ -45,7 +46,7 @@ def failed_trials(info: RunInfo) -> list[dict[str, Any]]:
     """Each FAILED trial with the last line of its stderr and that file's path."""
     failed = []
     for record in info.records:
-        if record.status != "FAILED":
+        if record.status != TrialStatus.FAILED:
             continue
         stderr = info.trial_dir(record) / "trial.stderr"
         failed.append(
@@ -133,12 +134,12 @@ def list_lines(runs: list[RunInfo]) -> list[str]:
 def _short_counts(info: RunInfo) -> str:
     """``8: 5 ok 1 run 1 fail 1 stop``: trials by state (stop: early-stopped), zero counts
     left out."""
-    short = {
-        "SUCCEEDED": "ok",
-        "RUNNING": "run",
-        "FAILED": "fail",
-        "EARLY_STOPPED": "stop",
-        "USER_CANCELED": "cancel",
+    short: dict[str, str] = {
+        TrialStatus.SUCCEEDED: "ok",
+        TrialStatus.RUNNING: "run",
+        TrialStatus.FAILED: "fail",
+        TrialStatus.EARLY_STOPPED: "stop",
+        TrialStatus.USER_CANCELED: "cancel",
     }
     parts = [
         f"{n} {short.get(s, s.lower().replace('_', '-'))}" for s, n in info.counts().items() if n

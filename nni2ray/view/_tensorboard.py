@@ -20,6 +20,7 @@ from typing import Any
 
 from nni2ray.errors import MissingDependencyError
 from nni2ray.results import TrialRecord
+from nni2ray.trials import FINAL, TrialStatus
 from nni2ray.view._data import flatten_parameters
 from nni2ray.view._run import RunInfo
 
@@ -154,13 +155,12 @@ def _experiment(
 
 def _status(pb: Any, status: str) -> int:
     """TensorBoard knows success, failure and running; the exact status is a column."""
-    return int(
-        {
-            "SUCCEEDED": pb.api.STATUS_SUCCESS,
-            "FAILED": pb.api.STATUS_FAILURE,
-            "RUNNING": pb.api.STATUS_RUNNING,
-        }.get(status, pb.api.STATUS_UNKNOWN)
-    )
+    known: dict[str, Any] = {
+        TrialStatus.SUCCEEDED: pb.api.STATUS_SUCCESS,
+        TrialStatus.FAILED: pb.api.STATUS_FAILURE,
+        TrialStatus.RUNNING: pb.api.STATUS_RUNNING,
+    }
+    return int(known.get(status, pb.api.STATUS_UNKNOWN))
 
 
 def _write_trial(
@@ -185,7 +185,7 @@ def _write_trial(
     ]
     step = 0
     for row in record.metrics:
-        final = row["type"] == "FINAL"
+        final = row["type"] == FINAL
         step += 0 if final else 1
         prefix = "" if final else "intermediate/"
         summary = pb.summary.Summary()

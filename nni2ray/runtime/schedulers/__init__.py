@@ -14,6 +14,7 @@ from nni2ray.runtime.schedulers._nni_scheduler import (
     end_trial_process,
 )
 from nni2ray.translate import SchedulerKind, TunePlan
+from nni2ray.trials import ResultKey
 
 __all__ = [
     "SCHEDULERS",
@@ -32,7 +33,7 @@ SchedulerBuilder = Callable[[TunePlan], TrialScheduler]
 def _asha(plan: TunePlan) -> TrialScheduler:
     kwargs = plan.scheduler.kwargs
     inner = AsyncHyperBandScheduler(
-        time_attr="nni_step", metric=plan.metric, mode=plan.mode, **kwargs
+        time_attr=ResultKey.STEP, metric=plan.metric, mode=plan.mode, **kwargs
     )
     return NniScheduler(inner)
 

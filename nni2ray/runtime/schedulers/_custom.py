@@ -14,7 +14,7 @@ from nni2ray.runtime._user_algorithms import (
     reported_value,
 )
 from nni2ray.runtime.schedulers._nni_scheduler import NniScheduler, end_trial_process
-from nni2ray.trials import PERIODICAL, SUCCEEDED
+from nni2ray.trials import PERIODICAL, SUCCEEDED, ResultKey
 
 
 class CustomAssessorScheduler(NniScheduler):
@@ -36,7 +36,7 @@ class CustomAssessorScheduler(NniScheduler):
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
         if self.user_algorithm.failure is not None:
             return self._stop(trial)
-        if result.get("nni_type") != PERIODICAL or trial.trial_id in self.stopped:
+        if result.get(ResultKey.TYPE) != PERIODICAL or trial.trial_id in self.stopped:
             return TrialScheduler.CONTINUE
         history = self._histories.setdefault(trial.trial_id, [])
         history.append(reported_value(result))
@@ -60,7 +60,7 @@ class CustomAssessorScheduler(NniScheduler):
         return TrialScheduler.STOP
 
     def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> None:
-        self._end(trial, (result or {}).get("nni_status") == SUCCEEDED)
+        self._end(trial, (result or {}).get(ResultKey.STATUS) == SUCCEEDED)
 
     def on_trial_error(self, tune_controller: Any, trial: Any) -> None:
         self._end(trial, False)

@@ -13,15 +13,14 @@ from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 
-from nni2ray.trials import SUCCEEDED, finite_scalar
+from nni2ray.trials import PERIODICAL, SUCCEEDED, ResultKey, finite_scalar
 
 logger = logging.getLogger(__name__)
 
-PERIODICAL = "PERIODICAL"
-
 
 def _judgeable(result: dict[str, Any]) -> bool:
-    return result.get("nni_type") == PERIODICAL and finite_scalar(result.get("default")) is not None
+    metric = finite_scalar(result.get(ResultKey.METRIC))
+    return result.get(ResultKey.TYPE) == PERIODICAL and metric is not None
 
 
 def end_trial_process(trial: Any) -> None:
@@ -94,7 +93,7 @@ class MedianstopScheduler(FIFOScheduler):
 
     def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> str:
         history = self._histories.setdefault(trial.trial_id, [])
-        history.append(float(result["default"]))
+        history.append(float(result[ResultKey.METRIC]))
         return TrialScheduler.STOP if self.is_bad(history) else TrialScheduler.CONTINUE
 
     def is_bad(self, history: list[float]) -> bool:
@@ -112,7 +111,7 @@ class MedianstopScheduler(FIFOScheduler):
 
     def on_trial_complete(self, tune_controller: Any, trial: Any, result: dict[str, Any]) -> None:
         history = self._histories.pop(trial.trial_id, [])
-        if (result or {}).get("nni_status") == SUCCEEDED and len(history) >= self._start_step:
+        if (result or {}).get(ResultKey.STATUS) == SUCCEEDED and len(history) >= self._start_step:
             self._completed.append(history)
 
     def on_trial_error(self, tune_controller: Any, trial: Any) -> None:

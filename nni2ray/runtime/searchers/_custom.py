@@ -22,7 +22,15 @@ from nni2ray.runtime._user_algorithms import (
     load_algorithm,
     reported_value,
 )
-from nni2ray.trials import EARLY_STOPPED, FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, SUCCEEDED
+from nni2ray.trials import (
+    EARLY_STOPPED,
+    FINAL,
+    PARAMETERS_KEY,
+    PERIODICAL,
+    SEQUENCE_KEY,
+    SUCCEEDED,
+    ResultKey,
+)
 
 _NO_MORE = ("NoMoreTrialError",)
 
@@ -120,11 +128,11 @@ class CustomTunerSearch(Searcher):
             self._observe(trial_id, trial, result)
 
     def _observe(self, trial_id: str, trial: _TunerTrial, result: dict[str, Any]) -> None:
-        kind = result.get("nni_type")
+        kind, sequence = result.get(ResultKey.TYPE), result.get(ResultKey.SEQUENCE)
         if kind == PERIODICAL:
             trial.last_intermediate, trial.has_intermediate = reported_value(result), True
-        elif kind == FINAL and result.get("nni_sequence") not in trial.finals:
-            trial.finals.add(result.get("nni_sequence"))
+        elif kind == FINAL and sequence not in trial.finals:
+            trial.finals.add(sequence)
             self._receive(trial_id, trial, reported_value(result))
 
     def _receive(self, trial_id: str, trial: _TunerTrial, value: Any) -> None:
@@ -147,7 +155,7 @@ class CustomTunerSearch(Searcher):
         result = result or {}
         if not error:
             self._observe(trial_id, trial, result)
-        status = result.get("nni_status", EARLY_STOPPED)  # no status: stopped by Tune
+        status = result.get(ResultKey.STATUS, EARLY_STOPPED)  # no status: stopped by Tune
         stopped = not error and status == EARLY_STOPPED
         if self._include_intermediate and stopped and trial.has_intermediate and not trial.finals:
             self._receive(trial_id, trial, trial.last_intermediate)

@@ -21,7 +21,7 @@ from nni2ray.experiment.sampling import sample
 from nni2ray.runtime._user_algorithms import reported_value
 from nni2ray.translate import TunePlan
 from nni2ray.translate.tuners import BUDGET_KEY, bracket_rounds, s_max_of
-from nni2ray.trials import FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, finite_scalar
+from nni2ray.trials import FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, ResultKey, finite_scalar
 
 
 @dataclass
@@ -71,7 +71,7 @@ class BracketSearch(Searcher):
         serial: bool = False,
         seed: int | None = None,
         id_style: str = "hyperband",
-        metric: str = "default",
+        metric: str = ResultKey.METRIC,
         mode: str = "max",
     ) -> None:
         super().__init__(metric=metric, mode=mode)
@@ -144,11 +144,11 @@ class BracketSearch(Searcher):
             self._observe(config, result)
 
     def _observe(self, config: _Config, result: dict[str, Any]) -> None:
-        kind = result.get("nni_type")
+        kind = result.get(ResultKey.TYPE)
         value = finite_scalar(reported_value(result))
         if kind not in (PERIODICAL, FINAL) or value is None:
             return
-        sequence = math.inf if kind == FINAL else float(result.get("nni_sequence") or 0)
+        sequence = math.inf if kind == FINAL else float(result.get(ResultKey.SEQUENCE) or 0)
         if config.perf is None or config.perf[0] <= sequence:
             config.perf = (sequence, value)
 

@@ -17,7 +17,7 @@ from nni2ray.experiment import nni_space
 from nni2ray.experiment.model import SearchSpace
 from nni2ray.experiment.sampling import sample
 from nni2ray.translate import nni_grid
-from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, finite_scalar
+from nni2ray.trials import FINAL, PARAMETERS_KEY, SEQUENCE_KEY, ResultKey, finite_scalar
 
 
 class RandomSampler(Searcher):
@@ -217,7 +217,7 @@ class NniSearch(Searcher):
         usable = (
             not error
             and result is not None
-            and result.get("nni_type") == FINAL
+            and result.get(ResultKey.TYPE) == FINAL
             and value is not None
         )
         replayed = self._replayed.pop(trial_id, None)

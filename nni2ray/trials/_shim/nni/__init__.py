@@ -5,21 +5,9 @@ Importing it does no work: no file is read and nothing is connected until the fi
 
 from __future__ import annotations
 
-from . import trial, utils
+from . import smartparam, trial, utils
 from ._serializer import dump, load, trace
-from .smartparam import (
-    choice,
-    function_choice,
-    lognormal,
-    loguniform,
-    normal,
-    qlognormal,
-    qloguniform,
-    qnormal,
-    quniform,
-    randint,
-    uniform,
-)
+from .smartparam import *  # noqa: F403  (NNI 2.x annotation helpers: choice, uniform, ...)
 from .trial import *  # noqa: F403  (the trial API, as NNI's own package does)
 from .utils import ClassArgsValidator
 
@@ -42,20 +30,10 @@ if __name__ == "nni":  # as the trial's `nni`, not when nni2ray imports this as 
 __all__ = [
     "ClassArgsValidator",
     "NoMoreTrialError",
-    "choice",
     "dump",
-    "function_choice",
     "load",
-    "lognormal",
-    "loguniform",
-    "normal",
-    "qlognormal",
-    "qloguniform",
-    "qnormal",
-    "quniform",
-    "randint",
     "trace",
-    "uniform",
     "utils",
+    *smartparam.__all__,
     *trial.__all__,
 ]

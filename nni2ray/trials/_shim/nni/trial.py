@@ -7,6 +7,8 @@ import threading
 import warnings
 from typing import Any
 
+from . import _wire
+
 __all__ = [
     "get_current_parameter",
     "get_experiment_id",
@@ -101,7 +103,7 @@ def report_intermediate_result(metric: Any) -> None:
     """
     global _intermediate_seq
     with _lock:
-        _send("PERIODICAL", "report_intermediate_result", _intermediate_seq, metric)
+        _send(_wire.PERIODICAL, "report_intermediate_result", _intermediate_seq, metric)
         _intermediate_seq += 1
 
 
@@ -113,7 +115,7 @@ def report_final_result(metric: Any) -> None:
         TypeError: when the metric has no JSON form.
     """
     with _lock:
-        _send("FINAL", "report_final_result", 0, metric)
+        _send(_wire.FINAL, "report_final_result", 0, metric)
 
 
 def _send(kind: str, caller: str, sequence: int, metric: Any) -> None:

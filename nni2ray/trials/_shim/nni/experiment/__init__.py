@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import _wire
 from ._channel import channel
 from .config import (
     AlgorithmConfig,
@@ -360,8 +361,8 @@ class Experiment:
             record = _read_json(folder / "trial.json")
             if isinstance(record, dict) and "trialJobId" in record:
                 records.append(record)
-            elif include_running and (folder / "parameter.cfg").is_file():
-                parameter = _read_json(folder / "parameter.cfg") or {}
+            elif include_running and (folder / _wire.PARAMETER_FILE).is_file():
+                parameter = _read_json(folder / _wire.PARAMETER_FILE) or {}
                 records.append(
                     {
                         "trialJobId": folder.name,
