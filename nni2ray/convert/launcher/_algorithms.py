@@ -71,6 +71,44 @@ def _hyperopt_fate(call: SearcherCall) -> str:
     return f"{_exact(call)}: HyperOptSearch ({algo}); random search if hyperopt is missing"
 
 
+_OPTUNA_SAMPLERS = {
+    SearcherKind.TPE: "TPESampler",
+    SearcherKind.GP: "GPSampler",
+    SearcherKind.EVOLUTION: "NSGAIISampler",
+}
+
+
+def _optuna_sampler_args(call: SearcherCall) -> str:
+    args = _kwargs(call.kwargs)
+    if call.kind == SearcherKind.TPE:
+        args += ", constant_liar=True"
+    return args.lstrip(", ")
+
+
+def _optuna_source(call: SearcherCall) -> Source:
+    sampler = _OPTUNA_SAMPLERS[call.kind]
+    body = (
+        "    try:\n"
+        "        import optuna\n"
+        "        from ray.tune.search.optuna import OptunaSearch\n"
+        "    except ImportError:  # optuna is not part of Ray\n"
+        '        print("warning: optuna is not installed (pip install optuna); "\n'
+        '              "falling back to random search", file=sys.stderr)\n'
+        "        return None\n"
+        "    optuna.logging.set_verbosity(optuna.logging.WARNING)\n"
+        f"    sampler = optuna.samplers.{sampler}({_optuna_sampler_args(call)})\n"
+        "    return OptunaSearch(sampler=sampler)"
+    )
+    return [], body
+
+
+def _optuna_fate(call: SearcherCall) -> str:
+    return (
+        f"{_exact(call)}: OptunaSearch ({_OPTUNA_SAMPLERS[call.kind]}); "
+        "random search if optuna is missing"
+    )
+
+
 def _needs_nni2ray(what: str) -> Callable[[Any], Source]:
     def source(call: Any) -> Source:
         raise AssertionError(f"unreachable: {what} has no converted launcher")
@@ -87,6 +125,9 @@ SEARCHER_SOURCES: dict[SearcherKind, SearcherSource] = {
     SearcherKind.GRID: SearcherSource(_listed_source, _kind_fate),
     SearcherKind.BATCH: SearcherSource(_listed_source, _kind_fate),
     SearcherKind.HYPEROPT: SearcherSource(_hyperopt_source, _hyperopt_fate),
+    SearcherKind.TPE: SearcherSource(_optuna_source, _optuna_fate),
+    SearcherKind.GP: SearcherSource(_optuna_source, _optuna_fate),
+    SearcherKind.EVOLUTION: SearcherSource(_optuna_source, _optuna_fate),
     # Converted plans replace the bracket schedule first (tuners.advisor_without_nni2ray).
     SearcherKind.HYPERBAND: SearcherSource(_needs_nni2ray("Hyperband"), _kind_fate),
     SearcherKind.BOHB: SearcherSource(_needs_nni2ray("BOHB"), _kind_fate),

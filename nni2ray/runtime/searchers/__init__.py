@@ -1,6 +1,7 @@
 """SEARCHERS: each :class:`SearcherKind` of a plan -> the live Tune searcher that runs it.
 
-Searchers that draw NNI parameters from a latent space (random, grid, batch, hyperopt) are
+Searchers that draw NNI parameters from a latent space (random, grid, batch, hyperopt,
+Optuna's samplers) are
 wrapped in :class:`NniSearch` (NNI's dedup and end of finite spaces); the ones that hand out
 NNI parameters verbatim (custom tuners, Hyperband, BOHB) are not.
 """
@@ -21,6 +22,7 @@ from nni2ray.runtime.searchers._nni_search import (
     NniSearch,
     RandomSampler,
 )
+from nni2ray.runtime.searchers._optuna import OptunaLatentSearch, optuna_searcher
 from nni2ray.translate import SearcherKind, TunePlan
 
 __all__ = [
@@ -28,8 +30,11 @@ __all__ = [
     "BracketSearch",
     "CustomTunerSearch",
     "NniSearch",
+    "OptunaLatentSearch",
     "SearcherBuilder",
     "build_searcher",
+    "hyperopt_searcher",
+    "optuna_searcher",
 ]
 
 #: A registry entry: the plan and its experiment -> the searcher Tune drives.
@@ -57,6 +62,12 @@ def _hyperopt(plan: TunePlan, experiment: Experiment) -> Searcher:
     return _wrapped(plan, hyperopt_searcher(plan))
 
 
+def _optuna(plan: TunePlan, experiment: Experiment) -> Searcher:
+    if not plan.search_space:  # Optuna cannot search an empty space
+        return _random(plan, experiment)
+    return _wrapped(plan, optuna_searcher(plan))
+
+
 def _custom(plan: TunePlan, experiment: Experiment) -> Searcher:
     return custom_tuner_searcher(
         plan.searcher.kwargs,
@@ -76,6 +87,9 @@ SEARCHERS: dict[SearcherKind, SearcherBuilder] = {
     SearcherKind.GRID: _grid,
     SearcherKind.BATCH: _batch,
     SearcherKind.HYPEROPT: _hyperopt,
+    SearcherKind.TPE: _optuna,
+    SearcherKind.GP: _optuna,
+    SearcherKind.EVOLUTION: _optuna,
     SearcherKind.HYPERBAND: hyperband_searcher,
     SearcherKind.BOHB: bohb_searcher,
     SearcherKind.CUSTOM: _custom,
