@@ -22,13 +22,14 @@ from nni2ray.translate.plan import (
     SearcherKind,
     TunePlan,
 )
-from nni2ray.translate.tuners import TUNERS, UNSUPPORTED_TUNERS, tuner_to_searcher
+from nni2ray.translate.tuners import TUNERS, UNSUPPORTED_TUNERS, runs_as, tuner_to_searcher
 
 __all__ = [
     "ASSESSORS",
     "SCHEDULER_CHOICES",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
+    "runs_as",
     "Mode",
     "SchedulerCall",
     "SchedulerKind",

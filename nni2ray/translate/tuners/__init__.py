@@ -25,6 +25,7 @@ from nni2ray.translate.tuners.custom import custom_tuner
 from nni2ray.translate.tuners.grid import grid_tuner
 from nni2ray.translate.tuners.hyperopt import hyperopt_tuner
 from nni2ray.translate.tuners.optuna import optuna_tuner
+from nni2ray.translate.tuners.packages import runs_as
 from nni2ray.translate.tuners.pbt import pbt_tuner
 from nni2ray.translate.tuners.random import random_tuner
 
@@ -35,6 +36,7 @@ __all__ = [
     "TunerBuilder",
     "TunerMapping",
     "advisor_without_nni2ray",
+    "runs_as",
     "bracket_rounds",
     "s_max_of",
     "schedule",
