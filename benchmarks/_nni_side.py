@@ -1,6 +1,7 @@
 """The ``--nni-python`` side of search_quality.py: NNI 3.0's own tuner classes, driven with
 NNI's call sequence (update_search_space, generate_parameters, receive_trial_result,
-trial_end). Run with a Python that has ``nni``; prints ``[[key, curve], ...]`` as JSON."""
+trial_end). Run with a Python that has ``nni``: ``python _nni_side.py JOBS.json OUT.json``
+writes ``[[key, curve], ...]`` to OUT.json (NNI logs on stdout)."""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ def main() -> None:
     jobs = [(*job, spec["tuners"].get(job[0], {})) for job in spec["jobs"]]
     with ProcessPoolExecutor(spec.get("workers", 2)) as pool:
         out = list(pool.map(_job, jobs))
-    print(json.dumps(out))
+    Path(sys.argv[2]).write_text(json.dumps(out))
 
 
 if __name__ == "__main__":

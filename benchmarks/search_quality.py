@@ -112,12 +112,13 @@ def _native_job(job: tuple[str, str, int, int, int]) -> tuple[tuple[str, str, in
 def _nni_curves(python: str, jobs: list[tuple[str, str, int, int, int]], workers: int) -> Any:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"jobs": jobs, "tuners": TUNERS, "workers": workers}, handle)
+    out = handle.name + ".out"
     proc = subprocess.run(
-        [python, str(HERE / "_nni_side.py"), handle.name], capture_output=True, text=True
+        [python, str(HERE / "_nni_side.py"), handle.name, out], capture_output=True, text=True
     )
     if proc.returncode != 0:
         sys.exit(f"search_quality: the --nni-python side failed:\n{proc.stderr[-3000:]}")
-    return {tuple(key): value for key, value in json.loads(proc.stdout)}
+    return {tuple(key): value for key, value in json.loads(Path(out).read_text())}
 
 
 def _summary(curves: list[Any], at: int) -> str:

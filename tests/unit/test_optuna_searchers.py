@@ -102,3 +102,32 @@ def test_missing_optuna_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(MissingDependencyError, match="Optuna") as caught:
         _search(SearcherKind.TPE, {"x": {"_type": "uniform", "_value": [0, 1]}})
     assert "nni2ray[optuna]" in str(caught.value.hint)
+
+
+@pytest.mark.parametrize("kind", [SearcherKind.TPE, SearcherKind.EVOLUTION])
+def test_converted_launcher_searches_nested_and_normal_latent_keys(kind: SearcherKind) -> None:
+    import sys
+
+    from ray import tune
+
+    from nni2ray.convert.launcher._algorithms import SEARCHER_SOURCES
+    from nni2ray.translate.param_space import DomainCall
+
+    space = dict(MIXED, b={"_type": "normal", "_value": [0, 2]})
+    call = SearcherCall(kind, kind.value, {"seed": 2})
+    imports, body = SEARCHER_SOURCES[kind].source(call)
+    namespace: dict[str, Any] = {"sys": sys, "tune": tune}
+    exec("\n".join([*imports, "def make_searcher():", body]), namespace)  # noqa: S102
+    searcher = namespace["make_searcher"]()
+    param_space = {
+        key: DomainCall(k, tuple(args)).build()
+        for key, (k, args) in nni_space.latent_spec(space).items()
+    }
+    assert any("/" in key for key in param_space)
+    searcher.set_search_properties("default", "max", param_space)
+    for number in range(3):
+        config = searcher.suggest(str(number))
+        assert set(config) == set(param_space)
+        params = nni_space.decode(space, config)
+        assert -8 <= params["b"] <= 8
+        searcher.on_trial_complete(str(number), {"default": float(number)})

@@ -97,7 +97,27 @@ def _optuna_source(call: SearcherCall) -> Source:
         "        return None\n"
         "    optuna.logging.set_verbosity(optuna.logging.WARNING)\n"
         f"    sampler = optuna.samplers.{sampler}({_optuna_sampler_args(call)})\n"
-        "    return OptunaSearch(sampler=sampler)"
+        "\n"
+        "    class LatentOptunaSearch(OptunaSearch):\n"
+        '        """OptunaSearch reads "/" in a key as nesting: search p0, p1, ... instead."""\n'
+        "\n"
+        "        def set_search_properties(self, metric, mode, config, **spec):\n"
+        "            self.latent_keys = list(config)\n"
+        '            renamed = {f"p{i}": config[k] for i, k in enumerate(self.latent_keys)}\n'
+        "            for key, domain in renamed.items():  # Optuna has no normal: mu +- 4 sd\n"
+        '                normal = getattr(domain, "get_sampler", lambda: None)()\n'
+        '                if type(normal).__name__.endswith("Normal"):\n'
+        "                    low, high = normal.mean - 4 * normal.sd, normal.mean + 4 * normal.sd\n"
+        "                    renamed[key] = tune.uniform(low, high)\n"
+        "            return super().set_search_properties(metric, mode, renamed, **spec)\n"
+        "\n"
+        "        def suggest(self, trial_id):\n"
+        "            params = super().suggest(trial_id)\n"
+        "            if params is None:\n"
+        "                return None\n"
+        '            return {k: params[f"p{i}"] for i, k in enumerate(self.latent_keys)}\n'
+        "\n"
+        "    return LatentOptunaSearch(sampler=sampler)"
     )
     return [], body
 
