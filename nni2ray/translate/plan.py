@@ -27,7 +27,7 @@ class SearcherKind(StrEnum):
     HYPEROPT = "hyperopt"  # hyperopt's TPE or Anneal (kwargs ``algo``)
     TPE = "tpe"  # Optuna's TPESampler with a constant liar (TPE, SMAC's stand-in)
     GP = "gp"  # Optuna's GPSampler (GP, Metis, DNGO)
-    EVOLUTION = "evolution"  # Optuna's NSGAIISampler, a genetic algorithm (Evolution)
+    EVOLUTION = "evolution"  # NNI's evolution rule (convert: Optuna's NSGAIISampler)
     HYPERBAND = "hyperband"  # NNI's Hyperband bracket schedule, exact
     BOHB = "bohb"  # NNI's BOHB bracket schedule
     CUSTOM = "custom"  # a user's NNI Tuner class, run in the driver

@@ -1,4 +1,5 @@
-"""The Optuna stand-ins (TPE with a constant liar, GP, NSGA-II) over NNI's latent space."""
+"""The native stand-ins (Optuna TPE with a constant liar, Optuna GP, NNI's evolution rule)
+over NNI's latent space."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from nni2ray.runtime.searchers import NniSearch, optuna_searcher
+from nni2ray.runtime.searchers import EvolutionSearcher, NniSearch, optuna_searcher
 from nni2ray.translate import (
     SchedulerCall,
     SchedulerKind,
@@ -32,6 +33,9 @@ MIXED = {
 
 
 def _search(kind: SearcherKind, space: dict[str, Any], seed: int = 1, **kwargs: Any) -> NniSearch:
+    if kind == SearcherKind.EVOLUTION:
+        evolution = EvolutionSearcher(space, kwargs.get("population_size", 32), seed, "max")
+        return NniSearch(evolution, space, "default", "max")
     call = SearcherCall(kind, kind.value, {"seed": seed, **kwargs})
     plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
     return NniSearch(optuna_searcher(plan), space, "default", "max")
@@ -131,3 +135,21 @@ def test_converted_launcher_searches_nested_and_normal_latent_keys(kind: Searche
         params = nni_space.decode(space, config)
         assert -8 <= params["b"] <= 8
         searcher.on_trial_complete(str(number), {"default": float(number)})
+
+
+def test_evolution_mutates_one_parameter_of_the_better_of_two() -> None:
+    space = {f"x{i}": {"_type": "uniform", "_value": [0, 1]} for i in range(4)}
+    search = _search(SearcherKind.EVOLUTION, space, population_size=5)
+    finished: list[dict[str, Any]] = []
+    for number in range(5):  # the random first generation
+        config = search.suggest(f"r{number}")
+        finished.append(nni_space.decode(space, config))
+        result = {"default": sum(finished[-1].values()), "nni_type": "FINAL"}
+        search.on_trial_complete(f"r{number}", result)
+    for number in range(10):
+        child = nni_space.decode(space, search.suggest(f"c{number}"))
+        changed = [min(sum(child[k] != p[k] for k in space) for p in finished)]
+        assert changed == [1], (child, finished)
+        finished.append(child)
+        result = {"default": sum(child.values()), "nni_type": "FINAL"}
+        search.on_trial_complete(f"c{number}", result)

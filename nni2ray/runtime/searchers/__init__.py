@@ -14,6 +14,7 @@ from ray.tune.search import Searcher
 
 from nni2ray.experiment import Experiment
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
+from nni2ray.runtime.searchers._evolution import EvolutionSearcher
 from nni2ray.runtime.searchers._hyperband import BracketSearch, bohb_searcher, hyperband_searcher
 from nni2ray.runtime.searchers._hyperopt import hyperopt_searcher
 from nni2ray.runtime.searchers._nni_search import (
@@ -29,6 +30,7 @@ __all__ = [
     "SEARCHERS",
     "BracketSearch",
     "CustomTunerSearch",
+    "EvolutionSearcher",
     "NniSearch",
     "OptunaLatentSearch",
     "SearcherBuilder",
@@ -68,6 +70,14 @@ def _optuna(plan: TunePlan, experiment: Experiment) -> Searcher:
     return _wrapped(plan, optuna_searcher(plan))
 
 
+def _evolution(plan: TunePlan, experiment: Experiment) -> Searcher:
+    if not plan.search_space:
+        return _random(plan, experiment)
+    kwargs = plan.searcher.kwargs
+    size = int(kwargs.get("population_size", 32))
+    return _wrapped(plan, EvolutionSearcher(plan.search_space, size, kwargs.get("seed"), plan.mode))
+
+
 def _custom(plan: TunePlan, experiment: Experiment) -> Searcher:
     return custom_tuner_searcher(
         plan.searcher.kwargs,
@@ -89,7 +99,7 @@ SEARCHERS: dict[SearcherKind, SearcherBuilder] = {
     SearcherKind.HYPEROPT: _hyperopt,
     SearcherKind.TPE: _optuna,
     SearcherKind.GP: _optuna,
-    SearcherKind.EVOLUTION: _optuna,
+    SearcherKind.EVOLUTION: _evolution,
     SearcherKind.HYPERBAND: hyperband_searcher,
     SearcherKind.BOHB: bohb_searcher,
     SearcherKind.CUSTOM: _custom,

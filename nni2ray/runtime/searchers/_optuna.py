@@ -1,4 +1,4 @@
-"""Optuna's samplers as Tune searchers over nni2ray's latent space (Ray's OptunaSearch).
+"""Optuna's TPE and GP samplers as Tune searchers over nni2ray's latent space (Ray's OptunaSearch).
 
 Latent keys may contain ``/`` (nested choices), which OptunaSearch reads as nesting; the
 searcher below hands OptunaSearch the keys ``p0, p1, ...`` instead and maps them back, using
@@ -78,10 +78,6 @@ def _sampler(kind: SearcherKind, kwargs: dict[str, Any], nni_name: str) -> Any:
         return optuna.samplers.GPSampler(
             seed=seed, n_startup_trials=int(kwargs.get("n_startup_trials", 10))
         )
-    if kind == SearcherKind.EVOLUTION:
-        return optuna.samplers.NSGAIISampler(
-            seed=seed, population_size=int(kwargs.get("population_size", 32))
-        )
     raise AssertionError(f"unreachable: {kind} is not an Optuna searcher")
 
 
@@ -134,7 +130,7 @@ class OptunaLatentSearch(Searcher):
 
 
 def optuna_searcher(plan: TunePlan) -> Searcher:
-    """The plan's Optuna sampler (TPE with a constant liar, GP or NSGA-II) as a searcher.
+    """The plan's Optuna sampler (TPE with a constant liar, or GP) as a searcher.
 
     Raises:
         MissingDependencyError: optuna (or, for GP, torch/scipy) is not installed.

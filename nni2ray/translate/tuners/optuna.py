@@ -1,10 +1,10 @@
-"""The model-based tuners on Optuna's samplers (through Ray Tune's OptunaSearch).
+"""The model-based tuners: Optuna's samplers (through Ray Tune's OptunaSearch), Evolution.
 
 * TPE (and TPE_legacy, SMAC): Optuna's ``TPESampler`` with ``constant_liar``, NNI's
   ``tpe_args`` mapped where Optuna has the same knob.
 * GP, Metis, DNGO: Optuna's ``GPSampler`` (a Gaussian process with expected improvement).
-* Evolution: Optuna's ``NSGAIISampler`` (a genetic algorithm: a population of
-  ``population_size``, crossover and mutation), single-objective.
+* Evolution: NNI's own evolution rule, reimplemented by nni2ray (``population_size``); a
+  converted project, without nni2ray, uses Optuna's ``NSGAIISampler`` instead.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ _USED = {
     SearcherKind.EVOLUTION: {"population_size"},
 }
 _WHAT = {
-    SearcherKind.TPE: "Optuna's TPESampler with a constant liar for pending trials",
-    SearcherKind.GP: "Optuna's GPSampler (Gaussian process, expected improvement)",
-    SearcherKind.EVOLUTION: "Optuna's NSGAIISampler (a genetic algorithm over a population)",
+    SearcherKind.TPE: "Optuna's TPESampler with a constant liar for pending trials "
+    "(Ray Tune's OptunaSearch)",
+    SearcherKind.GP: "Optuna's GPSampler (Gaussian process, expected improvement; "
+    "Ray Tune's OptunaSearch)",
+    SearcherKind.EVOLUTION: "NNI's evolution rule reimplemented (tournament of two, one "
+    "parameter mutated; `nni2ray convert`: Optuna's NSGAIISampler)",
 }
 
 
@@ -78,7 +81,7 @@ def optuna_tuner(kind: SearcherKind, substitute: bool = False) -> TunerBuilder:
             kwargs["population_size"] = max(2, size or NNI_POPULATION)
         name = spec.name or "TPE"
         verb = "has no Ray Tune equivalent; nni2ray uses" if substitute else "runs as"
-        text = f"{name} {verb} {_WHAT[kind]} through Ray Tune's OptunaSearch"
+        text = f"{name} {verb} {_WHAT[kind]}"
         dropped = sorted(set(spec.class_args) - {"optimize_mode", "seed"} - _USED[kind])
         tpe_args = spec.class_args.get("tpe_args")
         if kind == SearcherKind.TPE and isinstance(tpe_args, dict):

@@ -12,7 +12,6 @@ SEARCHER_PACKAGES: dict[SearcherKind, tuple[tuple[str, ...], str]] = {
     SearcherKind.HYPEROPT: (("hyperopt",), "nni2ray[hyperopt]"),
     SearcherKind.TPE: (("optuna",), "nni2ray[optuna]"),
     SearcherKind.GP: (("optuna", "torch", "scipy"), "nni2ray[optuna] torch"),
-    SearcherKind.EVOLUTION: (("optuna",), "nni2ray[optuna]"),
 }
 SCHEDULER_PACKAGES: dict[SchedulerKind, tuple[tuple[str, ...], str]] = {}
 
@@ -23,7 +22,7 @@ _SEARCHER_WORDS = {
     SearcherKind.HYPEROPT: "hyperopt (Ray Tune's HyperOptSearch)",
     SearcherKind.TPE: "Optuna's TPESampler with a constant liar (Ray Tune's OptunaSearch)",
     SearcherKind.GP: "Optuna's GPSampler (Ray Tune's OptunaSearch)",
-    SearcherKind.EVOLUTION: "Optuna's NSGAIISampler (Ray Tune's OptunaSearch)",
+    SearcherKind.EVOLUTION: "NNI's evolution rule (nni2ray)",
     SearcherKind.HYPERBAND: "NNI's Hyperband bracket schedule (nni2ray)",
     SearcherKind.BOHB: "NNI's BOHB bracket schedule (nni2ray)",
     SearcherKind.CUSTOM: "the tuner class itself, in the driver",
