@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the experiment; print the summary (or JSON) on stdout and notes on stderr."""
     from nni2ray.experiment import experiment_to_json, load_experiment, summarise
     from nni2ray.pyapi import launcher_of
-    from nni2ray.translate import translate
+    from nni2ray.translate import runs_as, translate
 
     python = python_path(args.python)
     launcher = launcher_of(args.path, args.config)
@@ -48,11 +48,11 @@ def run(args: argparse.Namespace) -> int:
         experiment = _from_launcher(args)
     else:
         experiment = load_experiment(args.path, config_name=args.config)
-    translate(experiment)  # refuses, with run's own line, what run would refuse
+    plan = translate(experiment)  # refuses, with run's own line, what run would refuse
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:
-        print("\n".join(summarise(experiment)))
+        print("\n".join(summarise(experiment) + runs_as(plan)))
     for note in experiment.notes:
         print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     for problem in trial_problems(experiment, python):

@@ -16,7 +16,12 @@ from nni2ray.secrets import mask_text
 from nni2ray.translate import SearcherKind, TunePlan
 
 _EXACT_TYPES = {"choice", "randint", "uniform", "loguniform", "normal"}
-_MODEL_SEARCHERS = {SearcherKind.HYPEROPT}
+_MODEL_SEARCHERS = {
+    SearcherKind.HYPEROPT,
+    SearcherKind.TPE,
+    SearcherKind.GP,
+    SearcherKind.EVOLUTION,
+}
 
 
 def migration_report(
@@ -190,7 +195,8 @@ def _space(exp: Experiment, plan: TunePlan | None) -> str:
             fate = "exact"
         elif searcher in _MODEL_SEARCHERS:
             fate = (
-                "exact values (NNI's formula in `nni_search_space.decode`); TPE models the latent"
+                "exact values (NNI's formula in `nni_search_space.decode`); "
+                "the searcher models the latent"
             )
         else:
             fate = "exact (NNI's formula applied by `nni_search_space.decode`)"

@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from nni2ray.results import TrialRecord, rank
-from nni2ray.translate import TunePlan
+from nni2ray.translate import TunePlan, searcher_words
 from nni2ray.trials import TrialStatus
 
 #: Seconds between two redraws of the live line, and between two lines when nothing ends.
@@ -41,11 +41,10 @@ def _duration(seconds: float) -> str:
 
 
 def plan_line(plan: TunePlan, scheduler_flag: str | None = None) -> str:
-    """``nni2ray: running NAME: TPE as hyperopt (tpe); ASHA early stopping (...); ...``."""
+    """``nni2ray: running NAME: TPE as Optuna's TPESampler ...; ASHA early stopping (...)``."""
     searcher = plan.searcher
-    what = f"{searcher.nni_name} as {searcher.kind}" if searcher.nni_name else searcher.kind
-    if searcher.kind == "hyperopt" and searcher.kwargs.get("algo"):
-        what += f" ({searcher.kwargs['algo']})"
+    words = searcher_words(searcher)
+    what = f"{searcher.nni_name} as {words}" if searcher.nni_name else words
     scheduler = plan.scheduler
     stopping = _SCHEDULERS.get(scheduler.kind, scheduler.kind)
     if scheduler.nni_name:

@@ -22,13 +22,21 @@ from nni2ray.translate.plan import (
     SearcherKind,
     TunePlan,
 )
-from nni2ray.translate.tuners import TUNERS, UNSUPPORTED_TUNERS, tuner_to_searcher
+from nni2ray.translate.tuners import (
+    TUNERS,
+    UNSUPPORTED_TUNERS,
+    runs_as,
+    searcher_words,
+    tuner_to_searcher,
+)
 
 __all__ = [
     "ASSESSORS",
     "SCHEDULER_CHOICES",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
+    "runs_as",
+    "searcher_words",
     "Mode",
     "SchedulerCall",
     "SchedulerKind",

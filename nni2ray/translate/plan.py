@@ -25,6 +25,9 @@ class SearcherKind(StrEnum):
     GRID = "grid"  # NNI's GridSearch over a finite space, enumerated in NNI's order
     BATCH = "batch"  # NNI's Batch tuner: its list of parameter dicts, in order
     HYPEROPT = "hyperopt"  # hyperopt's TPE or Anneal (kwargs ``algo``)
+    TPE = "tpe"  # Optuna's TPESampler with a constant liar (TPE, SMAC's stand-in)
+    GP = "gp"  # Optuna's GPSampler (GP, Metis, DNGO)
+    EVOLUTION = "evolution"  # NNI's evolution rule (convert: Optuna's NSGAIISampler)
     HYPERBAND = "hyperband"  # NNI's Hyperband bracket schedule, exact
     BOHB = "bohb"  # NNI's BOHB bracket schedule
     CUSTOM = "custom"  # a user's NNI Tuner class, run in the driver

@@ -129,3 +129,36 @@ def test_full_cli_check_does_not_import_ray() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("ok\n")
+
+
+def test_check_says_what_run_uses_and_which_packages_are_there(
+    in_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check(["check", "fixtures/experiments/nested_choice"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    runs = lines[lines.index("runs as:") + 1 :]
+    assert runs[0].startswith("  tuner TPE: Optuna's TPESampler with a constant liar")
+    assert runs[0].endswith("optuna installed")
+    assert runs[1].startswith("  assessor (none: nni2ray's default): asha scheduler")
+
+
+def test_a_missing_package_is_named_with_its_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nni2ray.translate import (
+        SchedulerCall,
+        SchedulerKind,
+        SearcherCall,
+        SearcherKind,
+        TunePlan,
+        runs_as,
+    )
+    from nni2ray.translate.tuners import packages
+
+    monkeypatch.setattr(packages, "installed", lambda name: name != "torch")
+    plan = TunePlan(
+        "x", "max", {}, SearcherCall(SearcherKind.GP, "GP"), SchedulerCall(SchedulerKind.FIFO)
+    )
+    line = runs_as(plan)[1]
+    assert "optuna installed, torch MISSING, scipy installed" in line
+    assert "(pip install 'nni2ray[optuna] torch')" in line

@@ -16,6 +16,7 @@ import pytest
 from nni2ray.experiment import nni_space
 from nni2ray.results import TrialRecord, is_finished, latest_output, load_prior
 from nni2ray.runtime.searchers._nni_search import GridSearcher, NniSearch, RandomSampler
+from nni2ray.translate import SchedulerCall, SchedulerKind
 from nni2ray.trials import end_leftover_trials, trial_processes
 
 
@@ -158,31 +159,43 @@ def test_seeded_random_resume_continues_the_sequence() -> None:
     assert [resumed.suggest(f"b{i}")["lr"] for i in range(2)] == expected[3:]
 
 
-def test_hyperopt_learns_the_known_points() -> None:
-    pytest.importorskip("hyperopt")
-    from ray.tune.search.hyperopt import HyperOptSearch
-
-    from nni2ray.translate.param_space import DomainCall
+def test_optuna_tpe_learns_the_known_points() -> None:
+    from nni2ray.runtime.searchers import OptunaLatentSearch, optuna_searcher
+    from nni2ray.translate import SearcherCall, SearcherKind, TunePlan
 
     space = {
         "lr": {"_type": "uniform", "_value": [0, 1]},
         "k": {"_type": "choice", "_value": ["a", "b"]},
     }
-    domains = {
-        key: DomainCall(kind, tuple(args)).build()
-        for key, (kind, args) in nni_space.latent_spec(space).items()
-    }
-    inner = HyperOptSearch(
-        space=HyperOptSearch.convert_search_space(domains), metric="default", mode="max"
-    )
+    call = SearcherCall(SearcherKind.TPE, "TPE", {"seed": 3, "n_startup_trials": 20})
+    plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
+    inner = optuna_searcher(plan)
+    assert isinstance(inner, OptunaLatentSearch)
     search = NniSearch(inner, space, "default", "max")
     rng = random.Random(0)
-    points = [({"lr": rng.random(), "k": rng.choice("ab")}, rng.random()) for _ in range(25)]
-    assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 25
-    losses = sorted(t["result"]["loss"] for t in inner._hpopt_trials.trials)
-    assert losses == sorted(-v for _, v in points)
-    config = search.suggest("next")  # past n_initial_points: TPE uses the history
-    assert 0 <= config["lr"] <= 1
+    points = []
+    for _ in range(30):
+        params = {"lr": rng.random(), "k": rng.choice("ab")}
+        points.append((params, -((params["lr"] - 0.8) ** 2) + (params["k"] == "b")))
+    assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 30
+    # Past n_startup_trials only because of the known points: TPE proposes near the optimum.
+    suggested = [search.suggest(f"n{i}") for i in range(10)]
+    lrs = sorted(config["lr"] for config in suggested)
+    assert abs(lrs[5] - 0.8) < 0.15, lrs
+    assert sum(config["k"] == "b" for config in suggested) >= 7
+
+
+def test_anneal_on_hyperopt_learns_no_known_points() -> None:
+    pytest.importorskip("hyperopt")
+    from nni2ray.runtime.searchers import hyperopt_searcher
+    from nni2ray.translate import SearcherCall, SearcherKind, TunePlan
+
+    space = {"lr": {"_type": "uniform", "_value": [0, 1]}}
+    call = SearcherCall(SearcherKind.HYPEROPT, "Anneal", {"algo": "anneal"})
+    plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
+    search = NniSearch(hyperopt_searcher(plan), space, "default", "max")
+    assert search.add_known_points([({"lr": 0.5}, 1.0)]) == 0  # no public way to teach it
+    assert 0 <= search.suggest("a")["lr"] <= 1
 
 
 def test_leftover_trial_processes_are_ended(tmp_path: Path) -> None:

@@ -24,7 +24,10 @@ class Terminal(io.StringIO):
 def test_first_line_names_searcher_scheduler_and_limits() -> None:
     plan = translate(load_experiment(FIXTURES / "nested_choice"))
     line = plan_line(plan)
-    assert line.startswith("nni2ray: running digits_mlp_nested_optimizer: TPE as hyperopt (tpe); ")
+    assert line.startswith(
+        "nni2ray: running digits_mlp_nested_optimizer: TPE as Optuna's TPESampler with a "
+        "constant liar (Ray Tune's OptunaSearch); "
+    )
     assert (
         "ASHA early stopping (the config has no assessor; --scheduler none to turn it off)" in line
     )

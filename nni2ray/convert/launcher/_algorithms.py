@@ -76,6 +76,64 @@ def _hyperopt_fate(call: SearcherCall) -> str:
     return f"{_exact(call)}: HyperOptSearch ({algo}); random search if hyperopt is missing"
 
 
+_OPTUNA_SAMPLERS = {
+    SearcherKind.TPE: "TPESampler",
+    SearcherKind.GP: "GPSampler",
+    SearcherKind.EVOLUTION: "NSGAIISampler",
+}
+
+
+def _optuna_sampler_args(call: SearcherCall) -> str:
+    args = _kwargs(call.kwargs)
+    if call.kind == SearcherKind.TPE:
+        args += ", constant_liar=True"
+    return args.lstrip(", ")
+
+
+def _optuna_source(call: SearcherCall) -> Source:
+    sampler = _OPTUNA_SAMPLERS[call.kind]
+    body = (
+        "    try:\n"
+        "        import optuna\n"
+        "        from ray.tune.search.optuna import OptunaSearch\n"
+        "    except ImportError:  # optuna is not part of Ray\n"
+        '        print("warning: optuna is not installed (pip install optuna); "\n'
+        '              "falling back to random search", file=sys.stderr)\n'
+        "        return None\n"
+        "    optuna.logging.set_verbosity(optuna.logging.WARNING)\n"
+        f"    sampler = optuna.samplers.{sampler}({_optuna_sampler_args(call)})\n"
+        "\n"
+        "    class LatentOptunaSearch(OptunaSearch):\n"
+        '        """OptunaSearch reads "/" in a key as nesting: search p0, p1, ... instead."""\n'
+        "\n"
+        "        def set_search_properties(self, metric, mode, config, **spec):\n"
+        "            self.latent_keys = list(config)\n"
+        '            renamed = {f"p{i}": config[k] for i, k in enumerate(self.latent_keys)}\n'
+        "            for key, domain in renamed.items():  # Optuna has no normal: mu +- 4 sd\n"
+        '                normal = getattr(domain, "get_sampler", lambda: None)()\n'
+        '                if type(normal).__name__.endswith("Normal"):\n'
+        "                    low, high = normal.mean - 4 * normal.sd, normal.mean + 4 * normal.sd\n"
+        "                    renamed[key] = tune.uniform(low, high)\n"
+        "            return super().set_search_properties(metric, mode, renamed, **spec)\n"
+        "\n"
+        "        def suggest(self, trial_id):\n"
+        "            params = super().suggest(trial_id)\n"
+        "            if params is None:\n"
+        "                return None\n"
+        '            return {k: params[f"p{i}"] for i, k in enumerate(self.latent_keys)}\n'
+        "\n"
+        "    return LatentOptunaSearch(sampler=sampler)"
+    )
+    return [], body
+
+
+def _optuna_fate(call: SearcherCall) -> str:
+    return (
+        f"{_exact(call)}: OptunaSearch ({_OPTUNA_SAMPLERS[call.kind]}); "
+        "random search if optuna is missing"
+    )
+
+
 def _needs_nni2ray(what: str) -> Callable[[Any], Source]:
     def source(call: Any) -> Source:
         raise AssertionError(f"unreachable: {what} has no converted launcher")
@@ -110,6 +168,9 @@ SEARCHER_SOURCES: dict[SearcherKind, SearcherSource] = {
     SearcherKind.GRID: SearcherSource(_listed_source, _kind_fate),
     SearcherKind.BATCH: SearcherSource(_listed_source, _kind_fate),
     SearcherKind.HYPEROPT: SearcherSource(_hyperopt_source, _hyperopt_fate),
+    SearcherKind.TPE: SearcherSource(_optuna_source, _optuna_fate),
+    SearcherKind.GP: SearcherSource(_optuna_source, _optuna_fate),
+    SearcherKind.EVOLUTION: SearcherSource(_optuna_source, _optuna_fate),
     # Converted plans replace the bracket schedule first (tuners.advisor_without_nni2ray).
     SearcherKind.HYPERBAND: SearcherSource(_needs_nni2ray("Hyperband"), _kind_fate),
     SearcherKind.BOHB: SearcherSource(_needs_nni2ray("BOHB"), _kind_fate),

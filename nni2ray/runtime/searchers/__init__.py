@@ -1,6 +1,7 @@
 """SEARCHERS: each :class:`SearcherKind` of a plan -> the live Tune searcher that runs it.
 
-Searchers that draw NNI parameters from a latent space (random, grid, batch, hyperopt) are
+Searchers that draw NNI parameters from a latent space (random, grid, batch, hyperopt,
+Optuna's samplers) are
 wrapped in :class:`NniSearch` (NNI's dedup and end of finite spaces); the ones that hand out
 NNI parameters verbatim (custom tuners, Hyperband, BOHB) are not.
 """
@@ -13,6 +14,7 @@ from ray.tune.search import Searcher
 
 from nni2ray.experiment import Experiment
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
+from nni2ray.runtime.searchers._evolution import EvolutionSearcher
 from nni2ray.runtime.searchers._hyperband import BracketSearch, bohb_searcher, hyperband_searcher
 from nni2ray.runtime.searchers._hyperopt import hyperopt_searcher
 from nni2ray.runtime.searchers._nni_search import (
@@ -21,15 +23,20 @@ from nni2ray.runtime.searchers._nni_search import (
     NniSearch,
     RandomSampler,
 )
+from nni2ray.runtime.searchers._optuna import OptunaLatentSearch, optuna_searcher
 from nni2ray.translate import SearcherKind, TunePlan
 
 __all__ = [
     "SEARCHERS",
     "BracketSearch",
     "CustomTunerSearch",
+    "EvolutionSearcher",
     "NniSearch",
+    "OptunaLatentSearch",
     "SearcherBuilder",
     "build_searcher",
+    "hyperopt_searcher",
+    "optuna_searcher",
 ]
 
 #: A registry entry: the plan and its experiment -> the searcher Tune drives.
@@ -57,6 +64,20 @@ def _hyperopt(plan: TunePlan, experiment: Experiment) -> Searcher:
     return _wrapped(plan, hyperopt_searcher(plan))
 
 
+def _optuna(plan: TunePlan, experiment: Experiment) -> Searcher:
+    if not plan.search_space:  # Optuna cannot search an empty space
+        return _random(plan, experiment)
+    return _wrapped(plan, optuna_searcher(plan))
+
+
+def _evolution(plan: TunePlan, experiment: Experiment) -> Searcher:
+    if not plan.search_space:
+        return _random(plan, experiment)
+    kwargs = plan.searcher.kwargs
+    size = int(kwargs.get("population_size", 32))
+    return _wrapped(plan, EvolutionSearcher(plan.search_space, size, kwargs.get("seed"), plan.mode))
+
+
 def _custom(plan: TunePlan, experiment: Experiment) -> Searcher:
     return custom_tuner_searcher(
         plan.searcher.kwargs,
@@ -76,6 +97,9 @@ SEARCHERS: dict[SearcherKind, SearcherBuilder] = {
     SearcherKind.GRID: _grid,
     SearcherKind.BATCH: _batch,
     SearcherKind.HYPEROPT: _hyperopt,
+    SearcherKind.TPE: _optuna,
+    SearcherKind.GP: _optuna,
+    SearcherKind.EVOLUTION: _evolution,
     SearcherKind.HYPERBAND: hyperband_searcher,
     SearcherKind.BOHB: bohb_searcher,
     SearcherKind.CUSTOM: _custom,

@@ -253,49 +253,11 @@ def _params_key(space: Any, params: Any) -> str:
 
 
 def _teach(inner: Searcher, latent: dict[str, Any], value: float) -> bool:
-    """Give a searcher one finished point; False when it cannot learn from outside results."""
+    """Give a searcher one finished point; False when it cannot learn from outside results
+    (searchers without ``add_evaluated_point``, e.g. Ray's HyperOptSearch for Anneal) or
+    the point lies outside what it searches."""
     try:
         inner.add_evaluated_point(latent, value)
-        return True
-    except NotImplementedError:
-        pass
-    if hasattr(inner, "_hpopt_trials"):
-        return _teach_hyperopt(inner, latent, value)
-    return False
-
-
-def _teach_hyperopt(inner: Any, latent: dict[str, Any], value: float) -> bool:
-    # Ray's HyperOptSearch has no add_evaluated_point; insert a finished hyperopt trial
-    # document, as hyperopt's own generate_trials_to_calculate builds them.
-    import copy
-
-    import hyperopt
-
-    config = copy.deepcopy(latent)
-    try:
-        inner._convert_categories_to_indices(config)
-    except ValueError:
+    except (NotImplementedError, ValueError, KeyError):
         return False
-    trials = inner._hpopt_trials
-    (tid,) = trials.new_trial_ids(1)
-    doc = {
-        "state": hyperopt.JOB_STATE_DONE,
-        "tid": tid,
-        "spec": None,
-        "result": {"loss": inner.metric_op * value, "status": hyperopt.STATUS_OK},
-        "misc": {
-            "tid": tid,
-            "cmd": ("domain_attachment", "FMinIter_Domain"),
-            "workdir": None,
-            "idxs": {key: [tid] for key in config},
-            "vals": {key: [val] for key, val in config.items()},
-        },
-        "exp_key": None,
-        "owner": None,
-        "version": 0,
-        "book_time": None,
-        "refresh_time": None,
-    }
-    trials.insert_trial_docs([doc])
-    trials.refresh()
     return True

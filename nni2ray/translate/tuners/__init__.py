@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from nni2ray.errors import UnsupportedError
 from nni2ray.experiment import AlgorithmSpec, Experiment, display_path, lookup_algorithm
+from nni2ray.translate.plan import SearcherKind
 from nni2ray.translate.tuners._common import TunerBuilder, TunerMapping
 from nni2ray.translate.tuners.batch import batch_tuner
 from nni2ray.translate.tuners.brackets import (
@@ -23,6 +24,8 @@ from nni2ray.translate.tuners.brackets import (
 from nni2ray.translate.tuners.custom import custom_tuner
 from nni2ray.translate.tuners.grid import grid_tuner
 from nni2ray.translate.tuners.hyperopt import hyperopt_tuner
+from nni2ray.translate.tuners.optuna import optuna_tuner
+from nni2ray.translate.tuners.packages import runs_as, searcher_words
 from nni2ray.translate.tuners.pbt import pbt_tuner
 from nni2ray.translate.tuners.random import random_tuner
 
@@ -33,6 +36,8 @@ __all__ = [
     "TunerBuilder",
     "TunerMapping",
     "advisor_without_nni2ray",
+    "runs_as",
+    "searcher_words",
     "bracket_rounds",
     "s_max_of",
     "schedule",
@@ -41,17 +46,17 @@ __all__ = [
 
 #: NNI canonical tuner/advisor name -> builder.
 TUNERS: dict[str, TunerBuilder] = {
-    "TPE": hyperopt_tuner("tpe"),
-    "TPE_legacy": hyperopt_tuner("tpe"),
+    "TPE": optuna_tuner(SearcherKind.TPE),
+    "TPE_legacy": optuna_tuner(SearcherKind.TPE),
     "Anneal": hyperopt_tuner("anneal"),
     "Random": random_tuner,
     "GridSearch": grid_tuner,
     "Batch": batch_tuner,
-    "Evolution": hyperopt_tuner("tpe", substitute=True),
-    "SMAC": hyperopt_tuner("tpe", substitute=True),
-    "Metis": hyperopt_tuner("tpe", substitute=True),
-    "GP": hyperopt_tuner("tpe", substitute=True),
-    "DNGO": hyperopt_tuner("tpe", substitute=True),
+    "Evolution": optuna_tuner(SearcherKind.EVOLUTION),
+    "SMAC": optuna_tuner(SearcherKind.TPE, substitute=True),
+    "Metis": optuna_tuner(SearcherKind.GP, substitute=True),
+    "GP": optuna_tuner(SearcherKind.GP),
+    "DNGO": optuna_tuner(SearcherKind.GP, substitute=True),
     "PBT": pbt_tuner,
     "Hyperband": hyperband_advisor,
     "BOHB": bohb_advisor,

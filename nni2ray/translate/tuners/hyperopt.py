@@ -1,5 +1,6 @@
-"""TPE and Anneal on hyperopt, and hyperopt's TPE as the stand-in for the model-based tuners
-that have no Ray Tune equivalent (Evolution, SMAC, Metis, GP, DNGO)."""
+"""NNI's Anneal on hyperopt's anneal algorithm (the library NNI's own Anneal tuner wraps).
+
+TPE and the other model-based tuners run on Optuna (:mod:`.optuna`)."""
 
 from __future__ import annotations
 
