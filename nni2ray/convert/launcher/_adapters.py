@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ALGORITHMS_DIR = "nni_algorithms"
-_SHIM_FILES = ("recoverable.py", "utils.py", "tuner.py", "assessor.py", "typehint.py")
+_SHIM_FILES = ("_wire.py", "recoverable.py", "utils.py", "tuner.py", "assessor.py", "typehint.py")
 
 _STANDIN_INIT = '''"""A minimal stand-in for `nni`, written by nni2ray.
 
