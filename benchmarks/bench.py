@@ -297,11 +297,12 @@ def run_nni2ray(
     work: Path,
     quiet: bool,
     concurrency: int | None = None,
+    tag: str = "",
 ) -> Result:
     label = {"warm": "nni2ray warm", "cold": "nni2ray cold", "noasha": "nni2ray no-ASHA"}[variant]
     concurrency = concurrency or bench.concurrency
     res = Result(bench.name, label, concurrency=concurrency)
-    out = work / f"{bench.name}-{variant}-c{concurrency}"
+    out = work / f"{bench.name}-{variant}-c{concurrency}{tag}"
     res.output = str(out)
     cmd = [
         sys.executable,
@@ -325,7 +326,7 @@ def run_nni2ray(
     # need the trial command's python3 to be the interpreter that runs nni2ray).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    log = open(work / f"{bench.name}-{variant}-c{concurrency}.log", "w")
+    log = open(work / f"{bench.name}-{variant}-c{concurrency}{tag}.log", "w")
     if not quiet:
         print(f"  {label}: {' '.join(cmd[1:])}", flush=True)
     t_start = time.time()
@@ -948,7 +949,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"concurrency table: trivial, {trials} trials (warm)", flush=True)
         for concurrency in (1, 2, 4, 8):
             table.append(
-                run_nni2ray(bench, "warm", trials, work, args.quiet, concurrency=concurrency)
+                run_nni2ray(bench, "warm", trials, work, args.quiet, concurrency, "-table")
             )
     exports = time_exports()
     load_after = os.getloadavg()
