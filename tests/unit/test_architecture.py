@@ -1,8 +1,9 @@
 """The package's shape: imports point down the pipeline, packages keep their privates.
 
 Stage order (a module may import its own package and the ones before it):
-errors/notes/secrets/limits/startup <- experiment <- translate <- trials <- results <- runtime | convert
-| view | pyapi <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard library.
+errors/notes/secrets/limits/startup <- experiment <- translate <- trials <- results <- runtime
+| convert | view | pyapi <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard
+library.
 """
 
 from __future__ import annotations
