@@ -182,9 +182,6 @@ def _run_locked(
 
         mark("ray imported")
         guard.on_abort(_kill_local_ray)
-        # Tune and the runtime's modules import while Ray's processes start (~2 s saved).
-        preload = threading.Thread(target=_preload, name="nni2ray-preload", daemon=True)
-        preload.start()
         try:
             started_ray = _start_ray(experiment, plan, options)
             mark("ray.init done" if started_ray else "ray already running")
@@ -203,7 +200,6 @@ def _run_locked(
                 return _finish_stopped(plan, output, prior, guard.signum)
             _say(options, ray_up_line(options.started, options.address))
             _check_resources(experiment, plan)
-            preload.join()
             summary = _fit(experiment, plan, options, output, prior, guard)
         finally:
             if started_ray:
@@ -396,22 +392,6 @@ def _finish_without_trials(plan: TunePlan, output: Path, prior: Prior) -> RunSum
     return RunSummary(output, experiment_id, records, rank(records, plan.mode), False, 0.0)
 
 
-def _preload() -> None:
-    """Import what ``_fit`` uses; run in a thread while ``ray.init`` waits for Ray's
-    processes. A failure here is left for ``_fit``'s own import to report."""
-    with contextlib.suppress(Exception):
-        import ray.tune  # noqa: F401
-
-        import nni2ray.runtime._callbacks
-        import nni2ray.runtime._loggers
-        import nni2ray.runtime._progress
-        import nni2ray.runtime._trainable
-        import nni2ray.runtime.schedulers
-        import nni2ray.runtime.searchers  # noqa: F401
-
-        mark("Tune and the runtime imported (in the background)")
-
-
 def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> bool:
     import logging
 
@@ -497,6 +477,7 @@ def _fit(
     from nni2ray.runtime.schedulers import build_scheduler
     from nni2ray.runtime.searchers import build_searcher
 
+    mark("Tune and the runtime imported")
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
