@@ -20,11 +20,19 @@ and, when ``--nni-python`` names a Python that has ``nni`` installed, with NNI's
     tree MB    peak of the summed RSS of the whole process tree (Ray's gcs/raylet/workers or
                NNI's processes, and the running trials), sampled every 0.2 s
 
-and checks the targets of the issue (PASS / MISS). ``--long`` adds 1,000 trivial trials and
-reports the driver's memory growth and how fast the last 100 trials complete against the
-first 100. Standard library only; run it with the Python that has nni2ray's dependencies:
+    1st line   command start -> the first line the command prints (s)
+
+and checks the targets of the issue (PASS / MISS). ``--long`` adds 10,000 trivial trials and
+reports the driver's memory growth and how fast the last 1,000 trials complete against the
+first 1,000. ``--concurrency-table`` runs the trivial benchmark at concurrency 1, 2, 4 and 8
+and prints the peak memory of all the run's processes at each. Every run also times
+``write_exports`` (export.json + export.csv) on 1,000 and 10,000 synthetic trial records.
+``--quick`` is the part that needs no NNI and little time: exports, the trivial benchmark
+and the concurrency table. Standard library only (nni2ray itself for the export timing);
+run it with the Python that has nni2ray's dependencies:
 
     .venv/bin/python benchmarks/bench.py --nni-python /work/nni-venv/bin/python
+    .venv/bin/python benchmarks/bench.py --quick
 """
 
 from __future__ import annotations
@@ -56,6 +64,11 @@ PUBLISHED = {
     "trivial": "NNI 3.0: about 2.6 s per trial on 100 trivial trials",
 }
 PUBLISHED_NNI_SKLEARN_WALL_S = 31.0  # the low (fast) end of NNI's published range
+# NNI 3.0 measured on an idle 2-core machine (issue 17), used when NNI is not run here.
+PUBLISHED_NNI_FIRST_TRIAL_S = 4.0  # first trial started: 4.0-4.3 s
+PUBLISHED_NNI_DRIVER_MB = 225.0  # manager + dispatcher peak: 222-224 MB
+FIRST_LINE_S = 0.5
+LONG_WINDOW = 1000  # --long compares the first and the last this many trials
 
 
 @dataclass
@@ -73,8 +86,8 @@ BENCHES = {
     "sklearn_short": Bench("sklearn_short", "sklearn_short", 20, 2, ()),
     "torch_epochs": Bench("torch_epochs", "torch_epochs", 16, 2, ("noasha",)),
     "trivial": Bench("trivial", "trivial", 100, 2, ()),
-    # --long: 1,000 trivial trials, nni2ray only (NNI would need about 45 minutes).
-    "trivial_long": Bench("trivial_long", "trivial", 1000, 2, (), nni=False, timeout_s=3600),
+    # --long: 10,000 trivial trials, nni2ray only (NNI would need about 7 hours).
+    "trivial_long": Bench("trivial_long", "trivial", 10000, 2, (), nni=False, timeout_s=7200),
 }
 
 
@@ -92,6 +105,7 @@ class Result:
     exit_s: float | None = None  # command start -> command (or nnictl stop) done
     first_trial_s: float | None = None
     first_script_s: float | None = None  # command start -> first trial script running (t0)
+    first_line_s: float | None = None  # command start -> first line the command printed
     engine_start_s: float | None = None  # nni2ray: command start -> experiment startTime
     compute_s: float = 0.0
     overhead_ms: float | None = None
@@ -101,8 +115,8 @@ class Result:
     driver_peak_mb: float | None = None
     tree_peak_mb: float | None = None
     driver_growth_mb: float | None = None
-    rate_first100: float | None = None  # trials/s
-    rate_last100: float | None = None
+    rate_first100: float | None = None  # trials/s over the first LONG_WINDOW (or 1/10)
+    rate_last100: float | None = None  # ... and over the last as many
     rate_ratio: float | None = None
     output: str | None = None
 
@@ -259,18 +273,36 @@ def analyse(res: Result, trials: list[Trial], t_start: float, concurrency: int) 
     res.epochs = sum(1 for t in trials for kind, _ in t.rows if kind == "PERIODICAL")
     ends = sorted(t.end for t in ended)
     if len(ends) >= 200:
-        res.rate_first100 = 99 / max(ends[99] - ends[0], 1e-9)
-        res.rate_last100 = 99 / max(ends[-1] - ends[-100], 1e-9)
+        window = min(LONG_WINDOW, len(ends) // 10)
+        res.rate_first100 = (window - 1) / max(ends[window - 1] - ends[0], 1e-9)
+        res.rate_last100 = (window - 1) / max(ends[-1] - ends[-window], 1e-9)
         res.rate_ratio = res.rate_last100 / res.rate_first100
 
 
 # --------------------------------------------------------------------------- nni2ray
 
 
-def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool) -> Result:
+def _copy_output(stream: Any, log: Any, first_line: list[float]) -> None:
+    """Copy the command's output to its log; note when its first line came."""
+    for line in stream:
+        if not first_line and line.strip():
+            first_line.append(time.time())
+        log.write(line)
+
+
+def run_nni2ray(
+    bench: Bench,
+    variant: str,
+    trials: int,
+    work: Path,
+    quiet: bool,
+    concurrency: int | None = None,
+    tag: str = "",
+) -> Result:
     label = {"warm": "nni2ray warm", "cold": "nni2ray cold", "noasha": "nni2ray no-ASHA"}[variant]
-    res = Result(bench.name, label, concurrency=bench.concurrency)
-    out = work / f"{bench.name}-{variant}"
+    concurrency = concurrency or bench.concurrency
+    res = Result(bench.name, label, concurrency=concurrency)
+    out = work / f"{bench.name}-{variant}-c{concurrency}{tag}"
     res.output = str(out)
     cmd = [
         sys.executable,
@@ -283,8 +315,7 @@ def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool
         "--max-trials",
         str(trials),
         "--concurrency",
-        str(bench.concurrency),
-        "--quiet",
+        str(concurrency),
     ]
     if variant == "cold":
         cmd.append("--no-warm-start")
@@ -295,11 +326,22 @@ def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool
     # need the trial command's python3 to be the interpreter that runs nni2ray).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    log = open(work / f"{bench.name}-{variant}.log", "w")
+    log = open(work / f"{bench.name}-{variant}-c{concurrency}{tag}.log", "w")
     if not quiet:
         print(f"  {label}: {' '.join(cmd[1:])}", flush=True)
     t_start = time.time()
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=work,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    first_line: list[float] = []
+    copier = threading.Thread(target=_copy_output, args=(proc.stdout, log, first_line))
+    copier.start()
     mon = Monitor(lambda: {proc.pid}, lambda: {proc.pid})
     mon.start()
     try:
@@ -311,7 +353,10 @@ def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool
     finally:
         res.exit_s = time.time() - t_start
         mon.stop()
+        copier.join(timeout=10)
         log.close()
+    if first_line:
+        res.first_line_s = first_line[0] - t_start
     if rc != 0 and res.error is None:
         res.error = f"exit code {rc}; see {log.name}"
     try:
@@ -341,7 +386,7 @@ def run_nni2ray(bench: Bench, variant: str, trials: int, work: Path, quiet: bool
                 rows,
             )
         )
-    analyse(res, trials_, t_start, bench.concurrency)
+    analyse(res, trials_, t_start, concurrency)
     res.driver_peak_mb = mon.driver_peak_mb
     res.tree_peak_mb = mon.tree_peak_kb / 1024 or None
     ends = sorted(t.end for t in trials_ if t.end is not None)
@@ -529,6 +574,43 @@ def check_nni(nni_python: str) -> str | None:
     return None
 
 
+# --------------------------------------------------------------------------- exports
+
+
+def time_exports(counts: tuple[int, ...] = (1000, 10000)) -> dict[int, float]:
+    """Seconds ``write_exports`` takes (best of three) to write export.json + export.csv for
+    ``n`` synthetic finished trials (three parameters, ten intermediate results and a final
+    dict each)."""
+    sys.path.insert(0, str(REPO))
+    from nni2ray.results import TrialRecord, write_exports
+
+    timings = {}
+    for n in counts:
+        records = []
+        for i in range(n):
+            metrics = [{"type": "PERIODICAL", "sequence": k, "value": i + k} for k in range(10)]
+            metrics.append({"type": "FINAL", "sequence": 10, "value": {"default": i / n}})
+            records.append(
+                TrialRecord(
+                    trial_id=f"trial{i:06d}",
+                    sequence=i,
+                    parameters={"lr": 1e-3 * i, "layers": i % 4, "act": "relu"},
+                    status="SUCCEEDED",
+                    start_time=1e9 + i,
+                    end_time=1e9 + i + 1,
+                    metrics=metrics,
+                )
+            )
+        with tempfile.TemporaryDirectory(prefix="bench-exports-") as folder:
+            best = float("inf")
+            for _ in range(3):  # the best of three: a busy machine adds noise, never speed
+                start = time.perf_counter()
+                write_exports(Path(folder), records)
+                best = min(best, time.perf_counter() - start)
+            timings[n] = best
+    return timings
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -541,6 +623,7 @@ COLUMNS = [
     "runner",
     "done",
     "wall s",
+    "1st line s",
     "1st trial s",
     "compute s",
     "ovh/trial ms",
@@ -564,6 +647,7 @@ def table_rows(results: list[Result]) -> list[list[str]]:
                 r.runner,
                 f"{r.trials_done}/{r.trials_started}",
                 _f(r.wall_s),
+                _f(r.first_line_s, "{:.2f}"),
                 _f(r.first_trial_s),
                 _f(r.compute_s),
                 _f(r.overhead_ms, "{:.0f}"),
@@ -592,7 +676,14 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
-def targets(results: list[Result]) -> list[list[str]]:
+def _nni_ref(nni: Result | None, attr: str, published: float) -> tuple[float | None, str]:
+    measured = getattr(nni, attr) if nni is not None else None
+    if measured is not None:
+        return measured, "NNI measured"
+    return published, "NNI published, idle machine"
+
+
+def targets(results: list[Result], exports: dict[int, float] | None = None) -> list[list[str]]:
     """[target, measured, verdict] rows."""
     out = []
 
@@ -663,12 +754,75 @@ def targets(results: list[Result]) -> list[list[str]]:
         if mine.rate_ratio is not None:
             out.append(
                 [
-                    f"trivial_long {runner}: last 100 >= 90% as fast as first 100",
+                    f"trivial_long {runner}: last {LONG_WINDOW:,} >= 90% as fast as first",
                     f"{mine.rate_last100:.2f} vs {mine.rate_first100:.2f} trials/s "
                     f"= {100 * mine.rate_ratio:.1f}%",
                     "PASS" if mine.rate_ratio >= 0.9 else "MISS",
                 ]
             )
+    # Issue 17: the first line within 0.5 s, the first trial script no later than NNI's,
+    # the driver no heavier than NNI's manager + dispatcher, all processes <= 1.5x NNI's.
+    for r in results:
+        if r.runner == "NNI 3.0" or r.concurrency != 2:
+            continue
+        nni = get(r.bench, "NNI 3.0")
+        where = f"{r.bench} {r.runner}"
+        if r.first_line_s is not None:
+            out.append(
+                [
+                    f"{where}: first line on screen <= {FIRST_LINE_S} s",
+                    f"{r.first_line_s:.2f} s",
+                    "PASS" if r.first_line_s <= FIRST_LINE_S else "MISS",
+                ]
+            )
+        ref, src = _nni_ref(nni, "first_script_s", PUBLISHED_NNI_FIRST_TRIAL_S)
+        if r.first_script_s is not None and ref is not None:
+            out.append(
+                [
+                    f"{where}: first trial script running <= NNI's",
+                    f"{r.first_script_s:.1f} s vs {ref:.1f} s ({src})",
+                    "PASS" if r.first_script_s <= ref else "MISS",
+                ]
+            )
+        ref, src = _nni_ref(nni, "driver_peak_mb", PUBLISHED_NNI_DRIVER_MB)
+        if r.driver_peak_mb is not None and ref is not None:
+            out.append(
+                [
+                    f"{where}: driver peak <= NNI's manager + dispatcher",
+                    f"{r.driver_peak_mb:.0f} MB vs {ref:.0f} MB ({src})",
+                    "PASS" if r.driver_peak_mb <= ref else "MISS",
+                ]
+            )
+        if r.tree_peak_mb is not None:
+            if nni is not None and nni.tree_peak_mb is not None:
+                ratio = r.tree_peak_mb / nni.tree_peak_mb
+                measured = f"{r.tree_peak_mb:.0f} MB / {nni.tree_peak_mb:.0f} MB = {ratio:.2f}x"
+                verdict = "PASS" if ratio <= 1.5 else "MISS"
+            else:
+                measured = f"{r.tree_peak_mb:.0f} MB (NNI not run: no figure for this benchmark)"
+                verdict = "n/a"
+            out.append([f"{where}: all processes peak <= 1.5x NNI's", measured, verdict])
+    for runner in ("nni2ray warm", "nni2ray cold"):
+        mine = get("trivial_long", runner)
+        if mine is None:
+            continue
+        if mine.driver_growth_mb is not None:
+            out.append(
+                [
+                    f"trivial_long {runner}: driver grows <= 300 MB",
+                    f"{mine.driver_growth_mb:.0f} MB ({mine.trials_done} trials)",
+                    "PASS" if mine.driver_growth_mb <= 300 else "MISS",
+                ]
+            )
+    if exports and 1000 in exports and 10000 in exports:
+        ratio = exports[10000] / max(exports[1000], 1e-9)
+        out.append(
+            [
+                "exports linear: 10,000 trials <= 15x the time of 1,000",
+                f"{exports[1000]:.2f} s / {exports[10000]:.2f} s = {ratio:.1f}x",
+                "PASS" if ratio <= 15 else "MISS",
+            ]
+        )
     # NNI's Random draws other configurations than nni2ray's (same seed, other stream), so
     # the no-ASHA run of nni2ray (the very configurations ASHA saw, all trained to the end)
     # is shown too: it isolates what ASHA itself costs.
@@ -737,6 +891,17 @@ def main(argv: list[str] | None = None) -> int:
         help="add trivial_long: 1,000 trivial trials, nni2ray only (warm, "
         "unless --cold or --both is given)",
     )
+    parser.add_argument(
+        "--concurrency-table",
+        action="store_true",
+        help="run the trivial benchmark at concurrency 1, 2, 4 and 8 (warm) and print the "
+        "peak memory of all the run's processes at each",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="what needs no NNI and little time: exports, trivial (warm), concurrency table",
+    )
     parser.add_argument("--json", metavar="OUT", help="save every figure to this JSON file")
     parser.add_argument(
         "--keep", metavar="DIR", help="keep results and logs in DIR (default: a temp dir, removed)"
@@ -744,6 +909,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
+    if args.quick:
+        args.only = args.only or ["trivial"]
+        args.mode = args.mode or "warm"
+        args.concurrency_table = True
     names = list(args.only or ["sklearn_short", "torch_epochs", "trivial"])
     if args.long and "trivial_long" not in names:
         names.append("trivial_long")
@@ -776,6 +945,17 @@ def main(argv: list[str] | None = None) -> int:
             for r in results:
                 if r.bench == name and r.error:
                     print(f"  {r.runner}: {r.error}", flush=True)
+    table: list[Result] = []
+    if args.concurrency_table:
+        bench = BENCHES["trivial"]
+        trials = args.trials or 16
+        if not args.quiet:
+            print(f"concurrency table: trivial, {trials} trials (warm)", flush=True)
+        for concurrency in (1, 2, 4, 8):
+            table.append(
+                run_nni2ray(bench, "warm", trials, work, args.quiet, concurrency, "-table")
+            )
+    exports = time_exports()
     load_after = os.getloadavg()
 
     print()
@@ -820,7 +1000,28 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             if name in PUBLISHED:
                 print(f"  {name}: {PUBLISHED[name]}")
-    rows = targets(results)
+    if table:
+        print()
+        print("all processes of a run, peak memory by concurrency (trivial, warm):")
+        print_table(
+            ["concurrency", "trials", "wall s", "driver MB", "all processes MB"],
+            [
+                [
+                    str(r.concurrency),
+                    f"{r.trials_done}/{r.trials_started}",
+                    _f(r.wall_s),
+                    _f(r.driver_peak_mb, "{:.0f}"),
+                    _f(r.tree_peak_mb, "{:.0f}"),
+                ]
+                for r in table
+            ],
+        )
+    print()
+    print(
+        "write_exports (export.json + export.csv): "
+        + ", ".join(f"{n:,} trials {t:.2f} s" for n, t in exports.items())
+    )
+    rows = targets(results, exports)
     if rows:
         print()
         print_table(["target", "measured", "verdict"], rows)
@@ -836,6 +1037,8 @@ def main(argv: list[str] | None = None) -> int:
                     "nni_python": args.nni_python,
                     "nni_not_run_reason": nni_reason,
                     "results": [asdict(r) for r in results],
+                    "concurrency_table": [asdict(r) for r in table],
+                    "exports_s": exports,
                     "targets": [
                         dict(zip(["target", "measured", "verdict"], t, strict=True)) for t in rows
                     ],
@@ -847,7 +1050,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     else:
         print(f"\nresults and logs: {work}")
-    return 0 if all(r.ok for r in results) else 1
+    return 0 if all(r.ok for r in results + table) else 1
 
 
 if __name__ == "__main__":

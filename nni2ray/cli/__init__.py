@@ -115,6 +115,9 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     from nni2ray.runtime import RunInterrupted, SignalGuard, exit_code
+    from nni2ray.startup import mark
+
+    mark("command line started (nni2ray imported)")
 
     guard = SignalGuard()
     installed = guard.install()  # from the first instruction: no traceback on Ctrl-C

@@ -136,8 +136,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if launcher is not None:
         args.path = launcher  # a folder whose experiment is started by its Python launcher
         return _run_launcher(args, python, max_duration)
+    from nni2ray.startup import mark
+
     experiment = load_experiment(args.path, config_name=args.config)
+    mark("experiment read and validated")
     plan = _plan(experiment, args, python, max_duration)
+    mark("plan translated, pre-flight done")
     summary = _run(experiment, plan, args, args.output, python=python, started=started)
     if summary.signum is not None:  # SIGTERM/SIGHUP/SIGINT: 143/129/130
         from nni2ray.runtime import exit_code

@@ -13,6 +13,7 @@ from ray.tune.stopper import Stopper
 
 from nni2ray.results import RUNNING, TrialRecord, append_metric, inside_output, write_json
 from nni2ray.runtime._progress import Progress
+from nni2ray.startup import mark
 from nni2ray.trials import (
     FINAL,
     MetricType,
@@ -95,6 +96,7 @@ class Recorder(Callback):
         return path
 
     def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
+        mark("Tune started the first trial's actor")
         trial_dir = self._trial_dir(trial.trial_id)
         config = dict(trial.config)
         params = trial_parameters(self._context, config, trial_dir)
@@ -128,6 +130,7 @@ class Recorder(Callback):
     def on_trial_result(
         self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
     ) -> None:
+        mark("first trial result reached the driver")
         kind = result.get(ResultKey.TYPE)
         record = self.records.get(trial.trial_id)
         if record is None or kind in (MetricType.HEARTBEAT, MetricType.END, None):

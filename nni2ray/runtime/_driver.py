@@ -35,6 +35,7 @@ from nni2ray.results import (
     write_json,
 )
 from nni2ray.runtime._signals import RunInterrupted, SignalGuard, signal_name
+from nni2ray.startup import mark
 from nni2ray.translate import TunePlan, describe
 from nni2ray.trials import TrialContext, end_leftover_trials
 
@@ -179,11 +180,14 @@ def _run_locked(
         # to the machine's network address (read when Ray is imported).
         env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     with _environment(env):
+        mark("importing ray")
         import ray
 
+        mark("ray imported")
         guard.on_abort(_kill_local_ray)
         try:
             started_ray = _start_ray(experiment, plan, options)
+            mark("ray.init done" if started_ray else "ray already running")
         except SystemExit as exc:
             # ray.init installs its own SIGTERM handler (sys.exit) while it starts Ray.
             if exc.code != signal.SIGTERM:
@@ -414,6 +418,7 @@ def ray_up_line(started: float | None, address: str | None) -> str:
 def _say(options: RunOptions, line: str) -> None:
     if not options.quiet:
         print(line, file=options.stream or sys.stdout, flush=True)
+        mark("first line printed")
 
 
 def _finish_without_trials(plan: TunePlan, output: Path, prior: Prior) -> RunSummary:
@@ -515,6 +520,7 @@ def _fit(
     from nni2ray.runtime.schedulers import build_scheduler
     from nni2ray.runtime.searchers import build_searcher
 
+    mark("Tune and the runtime imported")
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
@@ -534,6 +540,7 @@ def _fit(
         algorithm = getattr(part, "user_algorithm", None)
         if algorithm is not None:
             algorithm.stop_when = stopper.stop_all
+    mark("searcher and scheduler built")
     tuner = tune.Tuner(
         trainable,
         param_space={},
@@ -572,6 +579,7 @@ def _fit(
 
     guard.on_stop(stop)  # Tune's stop_all sees it at its next step and ends every trial
     if guard.signum is None:
+        mark("tuner.fit() called")
         try:
             tuner.fit()
         finally:

@@ -8,6 +8,7 @@ from typing import Any
 import ray
 from ray import tune
 
+from nni2ray.startup import mark, process_started
 from nni2ray.trials import (
     LaunchSpec,
     Template,
@@ -36,8 +37,11 @@ class NniTrial(tune.Trainable):
     def setup(self, config: dict[str, Any], context: TrialContext | None = None) -> None:
         if context is None:
             raise ValueError("NniTrial needs a TrialContext (use tune.with_parameters)")
+        mark("worker: Ray worker process started", at=process_started())
+        mark("worker: trial actor setup")
         self._context = context
         self._start(config)
+        mark("worker: first trial process started")
 
     def _start(self, config: dict[str, Any]) -> None:
         gpu_ids = [str(g) for g in ray.get_gpu_ids()] if self._context.gpu_number else None

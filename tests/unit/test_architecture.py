@@ -1,8 +1,9 @@
 """The package's shape: imports point down the pipeline, packages keep their privates.
 
 Stage order (a module may import its own package and the ones before it):
-errors/notes/secrets/limits <- experiment <- translate <- trials <- results <- runtime | convert
-| view | pyapi <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard library.
+errors/notes/secrets/limits/startup <- experiment <- translate <- trials <- results <- runtime
+| convert | view | pyapi <- cli. The stand-in ``nni`` (trials/_shim) imports only the standard
+library.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ RANKS = {
     "notes": 0,
     "secrets": 0,
     "limits": 0,
+    "startup": 0,
     "experiment": 1,
     "translate": 2,
     "trials": 3,

@@ -1,0 +1,91 @@
+"""The driver of a run: what it imports, and the start-up trace (NNI2RAY_TRACE_STARTUP)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.ray.conftest import REPO
+
+TRIAL = textwrap.dedent(
+    """
+    import nni
+
+    params = nni.get_next_parameter()
+    nni.report_final_result(params["x"])
+    """
+)
+
+CONFIG = """\
+searchSpace: {x: {_type: uniform, _value: [0, 1]}}
+trialCommand: python3 trial.py
+trialConcurrency: 1
+maxTrialNumber: 1
+tuner: {name: Random}
+trainingService: {platform: local}
+"""
+
+# The run in this interpreter, then which heavy modules it holds.
+DRIVER = textwrap.dedent(
+    """
+    import json, sys
+    from nni2ray.cli import main
+
+    code = main(sys.argv[1:])
+    # (pandas is not among them: Ray Tune imports it unconditionally.)
+    heavy = ("torch", "tensorboardX", "tensorflow", "sklearn", "matplotlib")
+    print(json.dumps({"code": code, "loaded": [m for m in heavy if m in sys.modules]}))
+    """
+)
+
+
+def test_driver_imports_no_torch_and_traces_its_start(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO), NNI2RAY_TRACE_STARTUP="1")
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER, "run", str(exp), "--output", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        errors="replace",  # Ray's console output may hold stray bytes
+        timeout=240,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report == {"code": 0, "loaded": []}  # the trial needs none of them: neither does Ray
+    assert [e["status"] for e in json.loads((out / "export.json").read_text())] == ["SUCCEEDED"]
+    steps = [
+        line.split("] ", 1)[1]
+        for line in proc.stderr.splitlines()
+        if line.startswith("nni2ray: startup ")
+    ]
+    for step in (
+        "command line started (nni2ray imported)",
+        "experiment read and validated",
+        "ray imported",
+        "ray.init done",
+        "Tune and the runtime imported",
+        "tuner.fit() called",
+        "Tune started the first trial's actor",
+        "first trial result reached the driver",
+    ):
+        assert step in steps, (step, steps)
+    assert steps.index("ray imported") < steps.index("ray.init done")
+    assert steps.index("tuner.fit() called") < steps.index("first trial result reached the driver")
+    # The trace reads seconds since the process started, in order.
+    seconds = [
+        float(line.split()[2].rstrip("s"))
+        for line in proc.stderr.splitlines()
+        if line.startswith("nni2ray: startup ")
+    ]
+    assert seconds == sorted(seconds) and seconds[0] > 0
