@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from nni2ray.results import TrialRecord, rank
 from nni2ray.translate import TunePlan, searcher_words
-from nni2ray.trials import TrialStatus
+from nni2ray.trials import TrialStatus, scalar_of
 
 #: Seconds between two redraws of the live line, and between two lines when nothing ends.
 REDRAW_S = 0.25
@@ -114,8 +114,8 @@ class Progress:
 
     def report(self, trial_id: str, step: int, value: Any) -> None:
         """Remember the newest intermediate result, for the live line."""
-        number = value.get("default") if isinstance(value, dict) else value
-        if isinstance(number, (int, float)) and not isinstance(number, bool):
+        number = scalar_of(value)  # the tuned number; None beyond float range (10**400)
+        if number is not None:
             self._latest = f" | {trial_id} step {step}: {number:.4g}"
 
     def status(self, records: list[TrialRecord], *, event: bool) -> None:

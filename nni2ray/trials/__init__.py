@@ -10,7 +10,12 @@ from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_p
 from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
 from nni2ray.trials._preflight import FOREIGN_INTERPRETER_FIX, Finding, preflight
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
-from nni2ray.trials._shim.nni._wire import PARAMETER_FILE, read_parameter_file, write_parameter_file
+from nni2ray.trials._shim.nni._wire import (
+    PARAMETER_FILE,
+    read_parameter_file,
+    scalar_of,
+    write_parameter_file,
+)
 from nni2ray.trials._trial_run import TrialRun, finite_scalar
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand, heavy_modules, parse_command
 from nni2ray.trials.command import PythonCall, python_call, split_command
@@ -66,6 +71,7 @@ __all__ = [
     "prepare_trial",
     "python_call",
     "read_parameter_file",
+    "scalar_of",
     "sequence_of",
     "split_command",
     "trial_parameters",
