@@ -589,11 +589,13 @@ def _fit(
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
-        status=RunStatus.STOPPED if guard.signum is not None else RunStatus.DONE,
+        status=RunStatus.STOPPED if guard.signum or stopper.interrupted else RunStatus.DONE,
         nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
     )
     if guard.signum is not None:
         meta["stopReason"] = signal_name(guard.signum)
+    elif stopper.interrupted:
+        meta["stopReason"] = "stop() of the Python launcher"
     failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor
     write_json(output / "experiment.json", meta)
     if failure is not None:

@@ -89,7 +89,8 @@ def test_launcher_start_poll_and_stop(tmp_path: Path) -> None:
     assert len(trials) < 12  # ... before maxTrialNumber
     assert all(_in_launcher_space(t["parameter"]) for t in trials)
     assert all(math.isclose(t["value"], _train_accuracy(t["parameter"])) for t in succeeded)
-    assert json.loads((out / "experiment.json").read_text())["status"] == "INTERRUPTED"
+    meta = json.loads((out / "experiment.json").read_text())
+    assert (meta["status"], meta["stopReason"]) == ("STOPPED", "stop() of the Python launcher")
     assert "3 trials finished, stopping early" in proc.stdout
     assert f"final status=STOPPED trials={len(trials)} max_trial_number=12" in proc.stdout
     best = max(succeeded, key=lambda t: t["value"])

@@ -96,7 +96,13 @@ class TrialJob:
 
 
 _ID = re.compile(r"^[A-Za-z0-9_\-]{1,32}$")
-_STATUS = {"RUNNING": "RUNNING", "DONE": "DONE", "INTERRUPTED": "STOPPED"}
+_STATUS = {
+    "RUNNING": "RUNNING",
+    "DONE": "DONE",
+    "STOPPED": "STOPPED",
+    "INTERRUPTED": "STOPPED",
+    "ERROR": "ERROR",
+}
 
 #: NNI tuner classes that are nni2ray built-ins (NNI 2.0 passed a tuner instance).
 _BUILTIN_TUNERS = {
