@@ -75,7 +75,8 @@ def test_run_on_a_terminal_shows_one_live_status_line(tmp_path: Path) -> None:
     assert first < ray_up
     assert first < 15  # before Ray starts, not after
     assert (
-        "nni2ray: running view_demo: Random as random; ASHA early stopping (the config has no "
+        "nni2ray: running view_demo: Random as NNI's random sampling (nni2ray); ASHA early "
+        "stopping (the config has no "
         "assessor; --scheduler none to turn it off); 3 trials, 2 at a time, at most 5m00s; "
         "starting Ray\n"
     ) in text

@@ -329,7 +329,8 @@ def test_run_output_without_a_terminal_is_one_line_per_event(watched: Watched) -
     lines = watched.run_stdout.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("nni2ray: running "))
     assert lines[first] == (
-        "nni2ray: running view_demo: Random as random; no early stopping; 5 trials, "
+        "nni2ray: running view_demo: Random as NNI's random sampling (nni2ray); no early "
+        "stopping; 5 trials, "
         "2 at a time, at most 5m00s; starting Ray"
     )
     assert lines[first + 1].startswith("nni2ray: Ray started (")
