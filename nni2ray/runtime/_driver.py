@@ -551,7 +551,7 @@ def _fit(
             mode=plan.mode,
             num_samples=plan.num_samples,
             max_concurrent_trials=plan.max_concurrent_trials,
-            reuse_actors=True,
+            reuse_actors=_reuse_actors(experiment, options),
         ),
         run_config=tune.RunConfig(
             name=prior.tune_name,
@@ -609,6 +609,19 @@ def _fit(
         progress.elapsed(),
         guard.signum,
     )
+
+
+def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:
+    """Reuse trial actors only where they keep a warm-start template: a trial started cold
+    in a reused actor was seen ended (SIGTERM) at its start when its predecessor had just
+    finished there, so cold commands (shell lines, other interpreters) get a fresh actor."""
+    from nni2ray.trials import parse_command
+
+    if not options.warm_start:
+        return False
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    command = parse_command(experiment.trial.command, path, experiment.trial.code_directory)
+    return command is not None
 
 
 def _warm_started(searcher: Any, prior: Prior) -> Any:
