@@ -85,6 +85,7 @@ class Recorder(Callback):
         progress: Progress | None = None,
     ) -> None:
         self.records: dict[str, TrialRecord] = {}
+        self._trials: list[Any] = []  # Tune's own list of the run's trials, kept up to date
         self._context = context
         self._stopper = stopper
         self._progress = progress or Progress(stream, quiet=quiet, mode=mode)
@@ -95,8 +96,14 @@ class Recorder(Callback):
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    def on_step_begin(self, iteration: int, trials: list[Any], **info: Any) -> None:
+        self._trials = trials
+
     def on_trial_start(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         mark("Tune started the first trial's actor")
+        self._open(trial)
+
+    def _open(self, trial: Any) -> None:
         trial_dir = self._trial_dir(trial.trial_id)
         config = dict(trial.config)
         params = trial_parameters(self._context, config, trial_dir)
@@ -159,7 +166,16 @@ class Recorder(Callback):
         self._finish(trial, TrialStatus.FAILED, reason, trial.last_result or {})
 
     def finish_open(self) -> None:
-        """Close the records of trials Tune ended without a callback (Ctrl-C, time limit)."""
+        """Close the records of trials Tune ended without a callback (Ctrl-C, time limit).
+
+        A trial's process starts in its actor's set-up, before the driver hears that the
+        actor started: a stop in between leaves a trial that ran (its folder exists) with
+        no record yet; it gets one here, so that no trial that ran goes missing.
+        """
+        output = Path(self._context.output_dir)
+        for trial in self._trials:
+            if trial.trial_id not in self.records and (output / "trials" / trial.trial_id).is_dir():
+                self._open(trial)
         for record in self.records.values():
             # Only this run's open trials: a kept record of an earlier run (or of NNI)
             # without an endTime is not rewritten.

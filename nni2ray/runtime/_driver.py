@@ -37,7 +37,7 @@ from nni2ray.results import (
 from nni2ray.runtime._signals import RunInterrupted, SignalGuard, signal_name
 from nni2ray.startup import mark
 from nni2ray.translate import TunePlan, describe
-from nni2ray.trials import TrialContext, end_leftover_trials
+from nni2ray.trials import TrialContext, descendants, end_leftover_trials
 
 # Read by Tune at run time (not at import): results may lack the metric (heartbeats, trials
 # that never report), and nni2ray handles Ctrl-C itself so every trial is ended cleanly.
@@ -267,8 +267,17 @@ def _kill_local_ray() -> None:
     import ray
 
     node = getattr(ray._private.worker, "_global_node", None)
-    if node is not None and node.head:
-        node.kill_all_processes(check_alive=False, allow_graceful=False)
+    if node is None or not node.head:
+        return
+    # Ray's agents (dashboard, runtime-env) and workers are the raylet's children, not
+    # processes the node tracks: killed without a graceful stop, the raylet leaves them
+    # running (seen: both agents left for good), so they are found first and ended too.
+    roots = {info.process.pid for infos in node.all_processes.values() for info in infos}
+    children = descendants(roots)
+    node.kill_all_processes(check_alive=False, allow_graceful=False)
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _write_starting(experiment: Experiment, plan: TunePlan, output: Path, prior: Prior) -> None:

@@ -7,7 +7,7 @@ The stand-in ``nni`` package the trial imports lives in ``_shim/nni`` (standard 
 from __future__ import annotations
 
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
-from nni2ray.trials._leftovers import end_leftover_trials, trial_processes
+from nni2ray.trials._leftovers import descendants, end_leftover_trials, trial_processes
 from nni2ray.trials._preflight import FOREIGN_INTERPRETER_FIX, Finding, preflight
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
 from nni2ray.trials._shim.nni._wire import (
@@ -63,6 +63,7 @@ __all__ = [
     "TrialStatus",
     "WarmChild",
     "WarmCommand",
+    "descendants",
     "end_leftover_trials",
     "finite_scalar",
     "heavy_modules",

@@ -134,3 +134,29 @@ def trial_processes(sys_dir_prefix: str, sessions: set[int] | None = None) -> li
         if parent in matched:
             matched.update(chain)
     return [(pid, table[pid][1]) for pid in sorted(matched)]
+
+
+def descendants(roots: set[int]) -> set[int]:
+    """Live descendants of the processes ``roots`` (the roots not included), from
+    ``/proc``; empty where there is no ``/proc``."""
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return set()
+    parents = {}
+    for entry in entries:
+        stat = _stat(entry)
+        if stat is not None and stat[0] not in "ZX":
+            parents[int(entry)] = stat[1]
+    found: set[int] = set()
+    for pid in parents:
+        chain: list[int] = []
+        parent = pid
+        while parent in parents and parent not in roots and parent not in found:
+            chain.append(parent)
+            parent = parents[parent]
+            if len(chain) > 64:
+                break
+        if parent in roots or parent in found:
+            found.update(chain)
+    return found

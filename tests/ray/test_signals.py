@@ -122,13 +122,20 @@ def _assert_nothing_left(marker: str) -> None:
     deadline = time.monotonic() + 30
     while marked_processes(marker) and time.monotonic() < deadline:
         time.sleep(0.5)
-    left = marked_processes(marker)
+    left = {pid: _command_line(pid) for pid in marked_processes(marker)}
     for pid in left:  # do not leak into the next test, then fail
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    assert left == [], f"{len(left)} process(es) of the run left behind"
+    assert not left, f"{len(left)} process(es) of the run left behind: {left}"
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"
 
 
 @pytest.mark.parametrize("phase", ["starting", "running"])

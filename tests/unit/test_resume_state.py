@@ -219,6 +219,30 @@ def test_leftover_trial_processes_are_ended(tmp_path: Path) -> None:
     assert trial_processes(prefix) == []
 
 
+def test_descendants_are_every_generation_below_the_roots() -> None:
+    from nni2ray.trials import descendants
+
+    script = (
+        "import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', "
+        '\'import subprocess, time; subprocess.Popen(["sleep", "60"]); time.sleep(60)\']); '
+        "time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 10
+        while len(descendants({proc.pid})) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        found = descendants({proc.pid})
+        assert len(found) == 2 and proc.pid not in found
+        assert os.getpid() not in found and descendants({2**22 + 7}) == set()
+    finally:
+        for pid in descendants({proc.pid}):
+            os.kill(pid, 9)
+        proc.kill()
+        proc.wait()
+
+
 def test_a_kept_record_without_end_time_is_not_rewritten(tmp_path: Path) -> None:
     from nni2ray.runtime._callbacks import Recorder, RunStopper
     from nni2ray.trials import TrialContext
@@ -233,6 +257,36 @@ def test_a_kept_record_without_end_time_is_not_rewritten(tmp_path: Path) -> None
     recorder.finish_open()
     assert (kept.status, kept.end_time) == ("SUCCEEDED", None)
     assert (running.status, running.end_reason) == ("USER_CANCELED", "interrupted")
+
+
+def test_a_trial_stopped_before_the_driver_heard_of_it_keeps_a_record(tmp_path: Path) -> None:
+    """The trial's process starts in its actor's set-up; a stop that comes before the
+    driver's on_trial_start still records the trial whose folder exists."""
+    from types import SimpleNamespace
+
+    from nni2ray.runtime._callbacks import Recorder, RunStopper
+    from nni2ray.trials import TrialContext
+
+    space = {"x": {"_type": "uniform", "_value": [0, 1]}}
+    context = TrialContext("exp", "true", None, str(tmp_path), space)
+    stopper = RunStopper(None)
+    recorder = Recorder(context, stopper, "max", quiet=True)
+    started = SimpleNamespace(trial_id="a_1", config={"x": 0.25})
+    unheard = SimpleNamespace(trial_id="b_2", config={"x": 0.5})
+    pending = SimpleNamespace(trial_id="c_3", config={"x": 0.75})
+    trials = [started, unheard, pending]
+    recorder.on_step_begin(0, trials)
+    recorder.on_trial_start(0, trials, started)
+    (tmp_path / "trials" / "b_2").mkdir()  # its actor's set-up ran: the trial started
+    stopper.interrupted = True
+    recorder.finish_open()
+    assert sorted(recorder.records) == ["a_1", "b_2"]  # the pending trial never ran
+    record = recorder.records["b_2"]
+    assert (record.status, record.end_reason, record.parameters) == (
+        "USER_CANCELED",
+        "interrupted",
+        {"x": 0.5},
+    )
 
 
 def test_resume_refuses_another_experiments_folder(
