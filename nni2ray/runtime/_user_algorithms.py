@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import queue
 import sys
 import threading
@@ -25,7 +24,6 @@ from typing import Any
 from nni2ray.errors import AlgorithmError
 from nni2ray.results import RunStatus
 from nni2ray.secrets import mask_text
-from nni2ray.trials import ResultKey
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
 CALL_FAILED: Any = type("CallFailed", (), {"__repr__": lambda self: "CALL_FAILED"})()
@@ -291,30 +289,3 @@ def close_algorithms(output: Path, meta: dict[str, Any], *parts: Any) -> Algorit
         meta.update(status=RunStatus.ERROR, error=failure.to_json())
         (output / ERROR_FILE).write_text(failure.traceback, encoding="utf-8")
     return failure
-
-
-def reported_value(result: dict[str, Any]) -> Any:
-    """The metric of a Tune result exactly as the trial reported it.
-
-    Searchers and schedulers receive results flattened (``{"nni_value/default": ...}``);
-    the trainable also sends the value as JSON text, which survives flattening.
-    """
-    text = result.get(ResultKey.VALUE_JSON)
-    if isinstance(text, str):
-        return json.loads(text)
-    if ResultKey.VALUE in result:
-        return result[ResultKey.VALUE]
-    prefix = ResultKey.VALUE + "/"
-    flat = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
-    return _unflatten(flat) if flat else None
-
-
-def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for key, value in flat.items():
-        *parents, last = key.split("/")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return nested

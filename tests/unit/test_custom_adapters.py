@@ -21,12 +21,11 @@ from nni2ray.runtime._user_algorithms import (
     UserAlgorithm,
     close_algorithms,
     load_algorithm,
-    reported_value,
 )
 from nni2ray.runtime.schedulers._custom import CustomAssessorScheduler
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
 from nni2ray.translate import translate
-from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
+from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY, reported_value
 from nni2ray.trials._shim.nni import NoMoreTrialError
 
 REPO = Path(__file__).resolve().parents[2]

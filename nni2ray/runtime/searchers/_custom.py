@@ -20,7 +20,6 @@ from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
-    reported_value,
 )
 from nni2ray.trials import (
     EARLY_STOPPED,
@@ -30,6 +29,7 @@ from nni2ray.trials import (
     SEQUENCE_KEY,
     SUCCEEDED,
     ResultKey,
+    reported_value,
 )
 
 _NO_MORE = ("NoMoreTrialError",)
