@@ -17,8 +17,11 @@ and, when ``--nni-python`` names a Python that has ``nni`` installed, with NNI's
     epochs     (torch_epochs) epochs trained in all, counted from the intermediate results
     driver MB  peak RSS of the driver: the nni2ray process; NNI's manager (node) plus its
                dispatcher (python -m nni) (VmHWM from /proc/<pid>/status)
-    tree MB    peak of the summed RSS of the whole process tree (Ray's gcs/raylet/workers or
-               NNI's processes, and the running trials), sampled every 0.2 s
+    tree MB    peak of the summed PSS of the whole process tree (Ray's gcs/raylet/workers or
+               NNI's processes, and the running trials), sampled every 0.2 s. PSS counts a
+               page shared by N processes 1/N in each, so the sum is the memory the run
+               occupies; summed RSS would count a page a warm-start template shares with
+               its forked trials once per trial (falls back to RSS without smaps_rollup)
 
     1st line   command start -> the first line the command prints (s)
 
@@ -153,6 +156,18 @@ def _status_kb(pid: int) -> dict[str, int]:
     return out
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size (``/proc/<pid>/smaps_rollup``), or VmRSS where it is missing."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return _status_kb(pid).get("VmRSS", 0)
+
+
 def _cmdline(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
@@ -176,7 +191,7 @@ def _descendants(table: dict[int, int], roots: set[int]) -> set[int]:
 
 
 class Monitor(threading.Thread):
-    """Samples the driver's RSS / VmHWM and the whole tree's summed RSS every SAMPLE_S."""
+    """Samples the driver's RSS / VmHWM and the whole tree's summed PSS every SAMPLE_S."""
 
     def __init__(self, driver_pids: Any, tree_roots: Any) -> None:
         super().__init__(daemon=True)
@@ -206,7 +221,7 @@ class Monitor(threading.Thread):
         roots = self._tree_roots()
         if roots:
             tree = _descendants(_proc_table(), roots)
-            total = sum(_status_kb(pid).get("VmRSS", 0) for pid in tree)
+            total = sum(_pss_kb(pid) for pid in tree)
             self.tree_peak_kb = max(self.tree_peak_kb, total)
 
     def stop(self) -> None:
