@@ -41,4 +41,12 @@ def _merge_parameter(base_params, override_params):
             setattr(base_params, key, value)
     return base_params
 ''',
+    "_tune_parameter": '''
+def _tune_parameter(key):
+    """An annotated parameter (NNI's smart parameter ``key``) from the trial's parameters."""
+    params = json.loads(os.environ.get("TUNE_TRIAL_PARAMS", "{}"))
+    if key not in params:
+        raise KeyError(f"the trial's parameters have no {key!r}; run it from tune_experiment.py")
+    return params[key]
+''',
 }

@@ -18,8 +18,6 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "experiment
 EXPERIMENTS = sorted(p.name for p in EXPERIMENTS_DIR.iterdir() if p.is_dir())
 CONFIGS = {"multi_config": "config_tpe.yml", "config_variants": "configs/quick.yml"}
 NO_LAUNCHER = {
-    "continuous_grid": "NNI's grid over continuous parameters is endless",
-    "annotated_trial": "annotations are strings convert does not rewrite",
     "launcher_run": "a Python launcher's own code has no Ray Tune rewrite",
     "launcher_start_poll": "a Python launcher's own code has no Ray Tune rewrite",
 }
@@ -36,6 +34,8 @@ DETERMINISTIC = {
     "gpu_zero",
 }
 TRIALS = 2
+# Compared with `nni2ray run` by a test of their own (test_convert_same_metrics.py and below).
+SAME_RUN = {"custom_tuner_assessor", "continuous_grid"}
 
 
 def _clean_env() -> dict[str, str]:
@@ -77,7 +77,7 @@ def _convert(name: str, out: Path, expected: int = 0) -> None:
 RUNNABLE = [
     n
     for n in EXPERIMENTS
-    if n not in NO_LAUNCHER.keys() | DETERMINISTIC | {"custom_tuner_assessor"}
+    if n not in NO_LAUNCHER.keys() | DETERMINISTIC | SAME_RUN
     and (n not in NEEDS_GPU or shutil.which("nvidia-smi"))
 ]
 
