@@ -141,9 +141,17 @@ def _convert_file(path: Path, code_dir: Path, expanded: dict[str, str]) -> Conve
 
 
 def plan_tree(
-    path: Path, config_name: str | None = None, *, allow_outside: bool = False
+    path: Path,
+    config_name: str | None = None,
+    *,
+    allow_outside: bool = False,
+    experiment: Experiment | None = None,
 ) -> TreeConversion:
     """Convert an experiment folder in memory.
+
+    Args:
+        experiment: the experiment already loaded (the config a Python launcher built,
+            whose ``config_file`` is the script); ``path`` is then not read.
 
     Raises:
         ConvertError: a trial file does not parse (every such file is listed), or the code
@@ -152,7 +160,8 @@ def plan_tree(
     """
     from nni2ray.experiment import load_experiment
 
-    experiment = load_experiment(path, config_name=config_name)
+    if experiment is None:
+        experiment = load_experiment(path, config_name=config_name)
     if not allow_outside:
         _refuse_outside(experiment)
     code_dir = experiment.trial.code_directory
@@ -168,7 +177,15 @@ def plan_tree(
             _refuse_outside(experiment, [("trialCommand", root)])
     conversion = TreeConversion(code_dir, config_file=experiment.config_file)
     expanded = _annotated_sources(experiment, code_dir)
-    conversion.results = [_convert_file(p, code_dir, expanded) for p in _scan(code_dir, conversion)]
+    files = _scan(code_dir, conversion)
+    if experiment.config_file.suffix == ".py":  # a Python launcher: tune_experiment.py's job
+        script = experiment.config_file.resolve()
+        for found in [f for f in files if f.resolve() == script]:
+            files.remove(found)
+            name = found.relative_to(code_dir).as_posix()
+            why = "the Python launcher; tune_experiment.py runs the experiment it built"
+            conversion.left_out.append((name, why))
+    conversion.results = [_convert_file(p, code_dir, expanded) for p in files]
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
     if failed:
         raise ConvertError(problems=failed)
@@ -222,6 +239,8 @@ def _refuse_outside(
     from nni2ray.experiment import display_path, is_inside
 
     folder = experiment.root or experiment.config_file.parent
+    if experiment.config_file.suffix == ".py":  # a Python launcher: the script's folder
+        folder = experiment.config_file.parent
     if paths is None:
         paths = [
             ("trialCodeDirectory", experiment.trial.code_directory),

@@ -184,7 +184,9 @@ def test_annotated_trial_converts_into_tune_code_reporting_what_nni2ray_run_reco
     config = (exp / "config.yml").read_text()
     config = config.replace("maxTrialNumber: 5", "maxTrialNumber: 3")
     config = config.replace("  name: TPE", "  name: GridSearch")
-    config += "assessor: {name: Medianstop, classArgs: {optimize_mode: maximize, start_step: 100}}\n"
+    config += (  # never judges: both sides run every step
+        "assessor: {name: Medianstop, classArgs: {optimize_mode: maximize, start_step: 100}}\n"
+    )
     (exp / "config.yml").write_text(config)
 
     summary = run_folder(exp, tmp_path / "run")
