@@ -18,7 +18,12 @@ def add_parser(subparsers: Any) -> None:
         description="Copy the trial code directory to OUT with NNI calls rewritten, and write "
         "OUT/tune_experiment.py and OUT/MIGRATION.md.",
     )
-    parser.add_argument("path", type=Path, help="NNI experiment folder or config file")
+    parser.add_argument(
+        "path",
+        type=Path,
+        help="NNI experiment folder, config file, or Python launcher (its own arguments "
+        "after `--`)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
     parser.add_argument("--config", default=None, metavar="NAME", help="config file to use")
     parser.add_argument(

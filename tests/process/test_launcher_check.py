@@ -116,7 +116,7 @@ def test_a_script_that_starts_nothing_is_an_error(tmp_path: Path) -> None:
 def test_convert_writes_the_config_the_launcher_builds(tmp_path: Path) -> None:
     launcher = FIXTURES / "launcher_run" / "launcher.py"
     out = tmp_path / "out"
-    proc = _nni2ray("convert", str(launcher), "-o", str(out), cwd=tmp_path)
+    proc = _nni2ray("convert", str(launcher), "-o", str(out), "--", "--trials", "4", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "convert stopped launcher.py where it starts its first experiment (quadratic_tpe)" in (
         proc.stderr
@@ -133,7 +133,7 @@ def test_convert_writes_the_config_the_launcher_builds(tmp_path: Path) -> None:
     assert 'Run the NNI experiment "quadratic_tpe" on Ray Tune.' in tune_experiment
     assert "TRIAL_ARGV = ['train.py']" in tune_experiment
     assert "# --- Searcher (NNI tuner: TPE)" in tune_experiment
-    assert '"--num-samples", type=int, default=6' in tune_experiment
+    assert '"--num-samples", type=int, default=4' in tune_experiment  # the script's --trials
     assert '"--max-concurrent", type=int, default=2' in tune_experiment
     assert '"_value": [\n            0.001,\n            0.5\n        ]' in tune_experiment
     assert 'mode="max"' in tune_experiment
