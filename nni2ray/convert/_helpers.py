@@ -42,11 +42,21 @@ def _merge_parameter(base_params, override_params):
     return base_params
 ''',
     "_tune_parameter": '''
-def _tune_parameter(key):
-    """An annotated parameter (NNI's smart parameter ``key``) from the trial's parameters."""
+def _tune_parameter(key, *default):
+    """An annotated parameter (NNI's smart parameter `key`) from the trial's parameters;
+    outside a Tune trial, the value the annotated line had (NNI 2.x's standalone run)."""
     params = json.loads(os.environ.get("TUNE_TRIAL_PARAMS", "{}"))
-    if key not in params:
-        raise KeyError(f"the trial's parameters have no {key!r}; run it from tune_experiment.py")
-    return params[key]
+    if key in params or not default:
+        return params[key]
+    return default[0]
+''',
+    "_tune_choice": '''
+def _tune_choice(options, key, *default):
+    """The option of an annotated choice that the trial's parameter `key` names; outside a
+    Tune trial, the value the annotated line had (NNI 2.x's standalone run)."""
+    params = json.loads(os.environ.get("TUNE_TRIAL_PARAMS", "{}"))
+    if key in params or not default:
+        return options[params[key]]
+    return default[0]
 ''',
 }

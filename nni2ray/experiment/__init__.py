@@ -122,13 +122,16 @@ def load_experiment_dict(config: dict[str, Any], base_dir: Path, source: Path) -
 def annotated_sources(experiment: Experiment) -> dict[str, str]:
     """The expanded text of each annotated file of the trial code (path relative to the code
     directory -> source calling nni's smart parameters and report functions), as NNI 2.x
-    expands them, with the rest of each file (comments, layout) kept where possible; files
-    without annotations are left out.
+    expands them, with the rest of each file (comments, layout) kept where possible and
+    each smart parameter carrying the annotated statement's own value as ``default=``;
+    files without annotations are left out.
 
     Raises:
         SearchSpaceError: an annotation does not expand.
     """
-    annotated = _annotation.expand_annotations(experiment.trial.code_directory, keep_layout=True)
+    annotated = _annotation.expand_annotations(
+        experiment.trial.code_directory, keep_layout=True, keep_defaults=True
+    )
     if annotated.problems:
         raise SearchSpaceError(problems=annotated.problems)
     return annotated.files

@@ -41,11 +41,12 @@ class AnnotatedCode:
     problems: list[Problem] = field(default_factory=list)
 
 
-def expand_annotations(code_dir: Path, *, keep_layout: bool = False) -> AnnotatedCode:
+def expand_annotations(
+    code_dir: Path, *, keep_layout: bool = False, keep_defaults: bool = False
+) -> AnnotatedCode:
     """Scan every ``.py`` file under ``code_dir``; nothing is written.
 
-    ``keep_layout``: splice each expanded statement into the original text (comments and
-    layout kept, for ``convert``) where that is possible; see :func:`expand_source`.
+    ``keep_layout`` and ``keep_defaults`` (for ``convert``): see :func:`expand_source`.
     """
     result = AnnotatedCode()
     for path in sorted(_python_files(code_dir)):
@@ -58,7 +59,13 @@ def expand_annotations(code_dir: Path, *, keep_layout: bool = False) -> Annotate
             continue
         module = relative[: -len(".py")].replace("/", ".")
         try:
-            expanded = expand_source(source, module, result.search_space, keep_layout=keep_layout)
+            expanded = expand_source(
+                source,
+                module,
+                result.search_space,
+                keep_layout=keep_layout,
+                keep_defaults=keep_defaults,
+            )
         except AnnotationError as exc:
             result.problems.append(
                 Problem(exc.message, file=display, line=exc.line, hint=exc.hint or _HINT)
@@ -98,7 +105,12 @@ def _python_files(code_dir: Path) -> list[Path]:
 
 
 def expand_source(
-    source: str, module: str, space: dict[str, Any], *, keep_layout: bool = False
+    source: str,
+    module: str,
+    space: dict[str, Any],
+    *,
+    keep_layout: bool = False,
+    keep_defaults: bool = False,
 ) -> str | None:
     """The expanded text of one file (None when it has no annotation); entries go to ``space``.
 
@@ -106,7 +118,10 @@ def expand_source(
     or, with ``keep_layout``, the original text with only the annotations and the
     statements they annotate replaced (and ``import nni`` added); ``keep_layout`` falls back
     to the unparsed module when a replacement does not own whole lines, replacements
-    overlap, or a smart parameter was keyed outside an annotation.
+    overlap, or a smart parameter was keyed outside an annotation. ``keep_defaults`` gives
+    each generated smart parameter a ``default=`` keyword: the value the annotated statement
+    had (a lambda making the original call for ``function_choice``), which NNI 2.x's
+    standalone run used; nni2ray's stand-in ``nni`` does not take it, ``convert`` does.
 
     Raises:
         AnnotationError: a malformed annotation or smart parameter.
@@ -117,7 +132,7 @@ def expand_source(
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise AnnotationError(f"Bad Python code ({exc.msg})", exc.lineno or 1) from None
-    expander = _Expander()
+    expander = _Expander(keep_defaults)
     expander.visit_body_lists(tree)
     ast.fix_missing_locations(tree)  # generated calls take the line of their statement
     keyer = _Keyer(module, space)
@@ -174,8 +189,9 @@ def _span(stmt: ast.stmt) -> tuple[int, int, int, int]:
 class _Expander:
     """Replace annotation strings (and the statements they annotate) in every body."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_defaults: bool = False) -> None:
         self.changed = False
+        self.keep_defaults = keep_defaults
         self.replacements: list[_Replacement] = []
 
     def visit_body_lists(self, node: ast.AST) -> None:
@@ -211,9 +227,9 @@ class _Expander:
                 raise AnnotationError("Annotating an annotation", stmt.lineno)
             annotation_span, target_span = _span(stmt), _span(target)
             if func == "variable":
-                out.append(_variable(call, target, stmt.lineno))
+                out.append(_variable(call, target, stmt.lineno, self.keep_defaults))
             else:  # function_choice
-                out.append(_function_choice(call, target, stmt.lineno))
+                out.append(_function_choice(call, target, stmt.lineno, self.keep_defaults))
             self.replacements.append(_Replacement(annotation_span, target_span, out[-1]))
             index += 2
         return out
@@ -254,7 +270,7 @@ def _name_text(call: ast.Call) -> str:
     return ast.unparse(call.keywords[0].value)
 
 
-def _variable(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
+def _variable(call: ast.Call, target: ast.stmt, line: int, keep_default: bool) -> ast.stmt:
     if len(call.args) != 1:
         raise AnnotationError("nni.variable contains more than one arguments", line)
     value = call.args[0]
@@ -280,13 +296,15 @@ def _variable(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         [_options_dict(value.args, line)] if kind == "choice" else list(value.args)
     )
     keywords = [ast.keyword("name", ast.Constant(name))]
+    if keep_default:
+        keywords.insert(0, ast.keyword("default", target.value))
     # The generated call carries the annotation's line: problems found later point there.
     new_value = _nni_call(kind, args, keywords)
     new_value.lineno, new_value.col_offset = line, 0
     return ast.copy_location(ast.Assign([target.targets[0]], new_value), target)
 
 
-def _function_choice(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
+def _function_choice(call: ast.Call, target: ast.stmt, line: int, keep_default: bool) -> ast.stmt:
     if not call.args or not all(isinstance(a, ast.Call) for a in call.args):
         raise AnnotationError("function_choice arguments must be function calls", line)
     wanted = {ast.dump(a) for a in call.args}
@@ -303,6 +321,8 @@ def _function_choice(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         def visit_Call(self, node: ast.Call) -> ast.AST:
             if not self.done and ast.dump(node) in wanted:
                 self.done = True
+                if keep_default:  # the call the statement made, as the option's lambda
+                    replacement.keywords.insert(0, ast.keyword("default", _lambda(node)))
                 replacement.lineno = line  # problems found later point at the annotation
                 replacement.col_offset = node.col_offset
                 return replacement

@@ -183,3 +183,26 @@ def test_keep_layout_falls_back_to_the_unparsed_module() -> None:
     # Two statements on one line: the annotated one does not own its line.
     source = '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1; b = 2\n'
     assert expand_source(source, "m", {}, keep_layout=True) == expand_source(source, "m", {})
+
+
+def test_keep_defaults_gives_each_smart_parameter_the_annotated_value() -> None:
+    source = textwrap.dedent(
+        '''
+        """@nni.variable(nni.loguniform(0.001, 0.1), name=lr)"""
+        lr = 0.01
+        """@nni.function_choice(relu(x), tanh(x), name=act)"""
+        y = 2 * relu(x)
+        '''
+    )
+    space: dict[str, object] = {}
+    text = expand_source(source, "m", space, keep_layout=True, keep_defaults=True)
+    assert text is not None
+    assert "lr = nni.loguniform(0.001, 0.1, default=0.01, name='lr', key='m/lr/loguniform')" in text
+    assert (
+        "y = 2 * nni.function_choice({'relu(x)': lambda: relu(x), 'tanh(x)': lambda: tanh(x)}, "
+        "default=lambda: relu(x), name='act', key='m/act/function_choice')" in text
+    )
+    assert space == {
+        "m/lr/loguniform": {"_type": "loguniform", "_value": [0.001, 0.1]},
+        "m/act/function_choice": {"_type": "choice", "_value": ["relu(x)", "tanh(x)"]},
+    }

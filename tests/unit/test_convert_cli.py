@@ -187,10 +187,25 @@ def test_annotated_trial_converts_into_plain_tune_code(
     assert main(["convert", str(folder), "-o", str(out)]) == 0
     assert "error" not in capsys.readouterr().err
     code = (out / "trial.py").read_text()
-    assert "a = {1: 1, 2: 2}[_tune_parameter('trial/a/choice')]" in code
-    assert "b = _tune_parameter('trial/b/uniform')" in code
+    # Each annotated line reads its parameter; its own value stays the standalone default.
+    assert "a = _tune_choice({1: 1, 2: 2}, 'trial/a/choice', 1)" in code
+    assert "b = _tune_parameter('trial/b/uniform', 1.0)" in code
     choice = "{'relu(a)': lambda: relu(a), 'relu(-a)': lambda: relu(-a)}"
-    assert f"c = {choice}[_tune_parameter('trial/f/function_choice')]()" in code
+    assert f"c = _tune_choice({choice}, 'trial/f/function_choice', lambda: relu(a))()" in code
+    assert code.startswith("import json\nimport os\nfrom ray import tune\n\n\n")
+    assert code.endswith(
+        "def relu(x):\n    return max(x, 0)\n\n"
+        + "\n".join(
+            [
+                "a = _tune_choice({1: 1, 2: 2}, 'trial/a/choice', 1)",
+                "b = _tune_parameter('trial/b/uniform', 1.0)",
+                f"c = _tune_choice({choice}, 'trial/f/function_choice', lambda: relu(a))()",
+                'tune.report({"default": a * b})',
+                'tune.report({"default": a + b + c, "final_result": True})',
+                "",
+            ]
+        )
+    )
     assert 'tune.report({"default": a * b})' in code
     assert 'tune.report({"default": a + b + c, "final_result": True})' in code
     assert "nni" not in code.replace("nni_", "").replace("NNI", "")
