@@ -55,9 +55,11 @@ def _verdict(experiment: Experiment, plan: TunePlan | None, reasons: Sequence[No
         )
     if experiment.use_annotation:
         source += (
-            " The annotated files were expanded as NNI 2.x does (their comments and layout "
-            "are not kept): each annotated variable reads its search-space key from the "
-            "trial's parameters (`_tune_parameter`), each report annotation is a `tune.report`."
+            " The annotations were expanded as NNI 2.x does, in place (the rest of each file "
+            "is kept): each annotated variable or function choice reads its search-space key "
+            "from the trial's parameters (`_tune_parameter`, `_tune_choice`), falling back to "
+            "the line's own value outside a Tune trial, and each report annotation is a "
+            "`tune.report`."
         )
     if not reasons:
         return (
