@@ -129,8 +129,9 @@ def _findings(experiment: Any, python: str | None, plan: Any = None) -> list[tup
     ]
 
 
-def _from_launcher(args: argparse.Namespace) -> Any:
-    """Run the launcher until its first ``start()``/``run()`` and load the config it built."""
+def _from_launcher(args: argparse.Namespace, command: str = "check") -> Any:
+    """Run the launcher until its first ``start()``/``run()`` and load the config it built
+    (``check`` and ``convert``)."""
     from pathlib import Path
 
     from nni2ray.errors import Nni2RayError
@@ -144,7 +145,8 @@ def _from_launcher(args: argparse.Namespace) -> Any:
             experiment = load_experiment_dict(request.config, request.base_dir, script)
             session.stop_for_check()
             print(
-                f"nni2ray: check stopped {script.name} where it starts its first experiment",
+                f"nni2ray: {command} stopped {script.name} where it starts its first "
+                f"experiment ({experiment.name or 'unnamed'})",
                 file=sys.stderr,
             )
             return experiment
