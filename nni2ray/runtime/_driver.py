@@ -549,6 +549,7 @@ def _fit(
         algorithm = getattr(part, "user_algorithm", None)
         if algorithm is not None:
             algorithm.stop_when = stopper.stop_all
+            algorithm.output = output  # where recovered exceptions' tracebacks go
     mark("searcher and scheduler built")
     tuner = tune.Tuner(
         trainable,
