@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
         "--json", action="store_true", help="print the understood experiment as JSON"
     )
     add_python_option(parser)
+    add_backend_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,16 +49,31 @@ def run(args: argparse.Namespace) -> int:
         experiment = _from_launcher(args)
     else:
         experiment = load_experiment(args.path, config_name=args.config)
-    plan = translate(experiment)  # refuses, with run's own line, what run would refuse
+    backend = args.algorithm_backend
+    # Refuses, with run's own line, what run would refuse.
+    plan = translate(experiment, algorithm_backend=backend)
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:
-        print("\n".join(summarise(experiment) + runs_as(plan)))
+        print("\n".join(summarise(experiment) + runs_as(plan, backend)))
+
     for note in experiment.notes:
         print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     for problem in trial_problems(experiment, python):
         print(f"nni2ray: warning: {mask_text(str(problem))}", file=sys.stderr)
     return 0
+
+
+def add_backend_option(parser: Any) -> None:
+    """``--algorithm-backend auto|nni|native`` (check and run)."""
+    parser.add_argument(
+        "--algorithm-backend",
+        choices=("auto", "nni", "native"),
+        default="auto",
+        help="auto (default): NNI's own tuner class where nni and the class's packages are "
+        "installed, nni2ray's stand-in otherwise; nni: NNI's class or an error; native: "
+        "nni2ray's stand-ins (Hyperband and BOHB keep nni2ray's bracket schedule in all)",
+    )
 
 
 def add_python_option(parser: Any) -> None:

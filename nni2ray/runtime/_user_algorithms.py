@@ -253,6 +253,57 @@ def load_algorithm(
     return UserAlgorithm(obj, role, file)
 
 
+class NniImportError(AlgorithmError):
+    """NNI's own algorithm class does not import in the driver (``--algorithm-backend auto``
+    falls back to the stand-in)."""
+
+
+def load_nni_algorithm(
+    class_name: str, class_args: dict[str, Any], role: str, title: str
+) -> UserAlgorithm:
+    """Import NNI's own ``class_name`` (from the installed ``nni``) and construct it.
+
+    The stand-in ``nni`` package a custom algorithm's import left in ``sys.modules`` is
+    taken out first, so that the real one is imported.
+
+    Raises:
+        NniImportError: the class does not import (its traceback is printed on stderr).
+        AlgorithmError: its constructor raised (the traceback is printed on stderr first).
+    """
+    module_name, _, attr = class_name.rpartition(".")
+    shim = sys.modules.get("nni")
+    if shim is not None and getattr(shim, "__name__", "") == _SHIM_PACKAGE:
+        for name in [n for n in sys.modules if n == "nni" or n.startswith("nni.")]:
+            del sys.modules[name]
+    try:
+        module = importlib.import_module(module_name)
+        cls = getattr(module, attr)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise NniImportError(
+            f"cannot import NNI's {class_name} ({type(exc).__name__}: {first})",
+            field=f"{role}.name",
+            hint="pip install 'nni2ray[nni]' (NNI 3.0), or --algorithm-backend native",
+        ) from exc
+    _quiet_nni_logging()
+    file = getattr(module, "__file__", None)
+    try:
+        obj = cls(**class_args)
+    except Exception as exc:
+        failed = UserAlgorithm(None, role, file, class_name=attr, title=title)
+        failed.fail("__init__", exc)
+        assert failed.failure is not None
+        raise failed.failure.error() from exc
+    return UserAlgorithm(obj, role, file, title=title)
+
+
+def _quiet_nni_logging() -> None:
+    """NNI logs every proposal at INFO on stdout outside its dispatcher; keep warnings."""
+    import logging
+
+    logging.getLogger("nni").setLevel(logging.WARNING)
+
+
 def write_exceptions(output: Path, failures: list[AlgorithmFailure], append: bool) -> None:
     """Write (or append) ``failures``' tracebacks to :data:`EXCEPTIONS_FILE` in ``output``."""
     blocks = [

@@ -20,6 +20,7 @@ from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
+    load_nni_algorithm,
     reported_value,
 )
 from nni2ray.trials import (
@@ -182,12 +183,19 @@ def custom_tuner_searcher(
             ``update_search_space`` raised.
         UnsupportedError: the class is an NNI advisor (a message dispatcher), not a tuner.
     """
-    algorithm = load_algorithm(
-        kwargs["class_name"],
-        kwargs.get("code_directory"),
-        dict(kwargs.get("class_args") or {}),
-        kwargs.get("role", "tuner"),
-    )
+    role = kwargs.get("role", "tuner")
+    if kwargs.get("nni_builtin"):  # NNI's own class (--algorithm-backend auto|nni)
+        title = f"NNI's {kwargs['nni_builtin']} {role}"
+        algorithm = load_nni_algorithm(
+            kwargs["class_name"], dict(kwargs.get("class_args") or {}), role, title
+        )
+    else:
+        algorithm = load_algorithm(
+            kwargs["class_name"],
+            kwargs.get("code_directory"),
+            dict(kwargs.get("class_args") or {}),
+            role,
+        )
     _check_is_tuner(algorithm, kwargs["class_name"])
     algorithm.call("update_search_space", search_space)
     if algorithm.failure is not None:

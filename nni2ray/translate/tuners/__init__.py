@@ -24,13 +24,23 @@ from nni2ray.translate.tuners.brackets import (
 from nni2ray.translate.tuners.custom import custom_tuner
 from nni2ray.translate.tuners.grid import grid_tuner
 from nni2ray.translate.tuners.hyperopt import hyperopt_tuner
+from nni2ray.translate.tuners.nni_classes import (
+    BACKENDS,
+    NNI_TUNER_CLASSES,
+    choose_backend,
+    native_call,
+)
 from nni2ray.translate.tuners.optuna import optuna_tuner
 from nni2ray.translate.tuners.packages import runs_as, searcher_words
 from nni2ray.translate.tuners.pbt import pbt_tuner
 from nni2ray.translate.tuners.random import random_tuner
 
 __all__ = [
+    "BACKENDS",
     "BUDGET_KEY",
+    "NNI_TUNER_CLASSES",
+    "choose_backend",
+    "native_call",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
     "TunerBuilder",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,3 +59,11 @@ def int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: i
             hint=f"write {key}: {default}",
         )
     return value
+
+
+def installed(package: str) -> bool:
+    """True when ``package`` can be imported (found without importing it)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False
