@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,8 +64,15 @@ def int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: i
 
 
 def installed(package: str) -> bool:
-    """True when ``package`` can be imported (found without importing it)."""
+    """True when ``package`` can be imported (found without importing it).
+
+    The stand-in ``nni`` that loading a custom tuner leaves in ``sys.modules`` does not
+    count: for it, the real package is looked for on ``sys.path``.
+    """
     try:
+        module = sys.modules.get(package)
+        if module is not None and getattr(module, "__name__", package) != package:
+            return importlib.machinery.PathFinder.find_spec(package) is not None
         return importlib.util.find_spec(package) is not None
     except (ImportError, ValueError):
         return False
