@@ -64,15 +64,33 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The environment variable that sets ``--algorithm-backend``'s default.
+BACKEND_ENV = "NNI2RAY_ALGORITHM_BACKEND"
+_BACKENDS = ("auto", "nni", "native")
+
+
+def _backend(value: str) -> str:
+    if value not in _BACKENDS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one of auto, nni, native (also checked in ${BACKEND_ENV})"
+        )
+    return value
+
+
 def add_backend_option(parser: Any) -> None:
-    """``--algorithm-backend auto|nni|native`` (check and run)."""
+    """``--algorithm-backend auto|nni|native`` (check and run; default $NNI2RAY_ALGORITHM_BACKEND
+    or auto)."""
+    import os
+
     parser.add_argument(
         "--algorithm-backend",
-        choices=("auto", "nni", "native"),
-        default="auto",
-        help="auto (default): NNI's own tuner class where nni and the class's packages are "
-        "installed, nni2ray's stand-in otherwise; nni: NNI's class or an error; native: "
-        "nni2ray's stand-ins (Hyperband and BOHB keep nni2ray's bracket schedule in all)",
+        type=_backend,
+        metavar="{auto,nni,native}",
+        default=os.environ.get(BACKEND_ENV) or "auto",
+        help="auto (default, or $NNI2RAY_ALGORITHM_BACKEND): NNI's own tuner class where nni "
+        "and the class's packages are installed, nni2ray's stand-in otherwise; nni: NNI's "
+        "class or an error; native: nni2ray's stand-ins (Hyperband and BOHB keep nni2ray's "
+        "bracket schedule in all three)",
     )
 
 

@@ -261,32 +261,15 @@ class NniImportError(AlgorithmError):
 def load_nni_algorithm(
     class_name: str, class_args: dict[str, Any], role: str, title: str
 ) -> UserAlgorithm:
-    """Import NNI's own ``class_name`` (from the installed ``nni``) and construct it.
-
-    The stand-in ``nni`` package a custom algorithm's import left in ``sys.modules`` is
-    taken out first, so that the real one is imported.
+    """Import NNI's own ``class_name`` (see :func:`import_nni_class`) and construct it.
 
     Raises:
         NniImportError: the class does not import (its traceback is printed on stderr).
         AlgorithmError: its constructor raised (the traceback is printed on stderr first).
     """
     module_name, _, attr = class_name.rpartition(".")
-    shim = sys.modules.get("nni")
-    if shim is not None and getattr(shim, "__name__", "") == _SHIM_PACKAGE:
-        for name in [n for n in sys.modules if n == "nni" or n.startswith("nni.")]:
-            del sys.modules[name]
-    try:
-        module = importlib.import_module(module_name)
-        cls = getattr(module, attr)
-    except Exception as exc:
-        first = (str(exc).splitlines() or [""])[0]
-        raise NniImportError(
-            f"cannot import NNI's {class_name} ({type(exc).__name__}: {first})",
-            field=f"{role}.name",
-            hint="pip install 'nni2ray[nni]' (NNI 3.0), or --algorithm-backend native",
-        ) from exc
-    _quiet_nni_logging()
-    file = getattr(module, "__file__", None)
+    cls = import_nni_class(class_name, role)
+    file = getattr(sys.modules.get(module_name), "__file__", None)
     try:
         obj = cls(**class_args)
     except Exception as exc:
@@ -295,6 +278,33 @@ def load_nni_algorithm(
         assert failed.failure is not None
         raise failed.failure.error() from exc
     return UserAlgorithm(obj, role, file, title=title)
+
+
+def import_nni_class(class_name: str, role: str = "tuner") -> Any:
+    """Import NNI's own ``module.Class`` from the installed ``nni``.
+
+    The stand-in ``nni`` package a custom algorithm's import left in ``sys.modules`` is
+    taken out first, so that the real one is imported.
+
+    Raises:
+        NniImportError: it does not import (nni or one of its packages missing or broken).
+    """
+    module_name, _, attr = class_name.rpartition(".")
+    shim = sys.modules.get("nni")
+    if shim is not None and getattr(shim, "__name__", "") == _SHIM_PACKAGE:
+        for name in [n for n in sys.modules if n == "nni" or n.startswith("nni.")]:
+            del sys.modules[name]
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise NniImportError(
+            f"cannot import NNI's {class_name} ({type(exc).__name__}: {first})",
+            field=f"{role}.name",
+            hint="pip install 'nni2ray[nni]' (NNI 3.0), or --algorithm-backend native",
+        ) from exc
+    _quiet_nni_logging()
+    return cls
 
 
 def _quiet_nni_logging() -> None:

@@ -8,14 +8,11 @@ NNI parameters verbatim (custom tuners, Hyperband, BOHB) are not.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from dataclasses import replace
 
 from ray.tune.search import Searcher
 
 from nni2ray.experiment import Experiment
-from nni2ray.runtime._user_algorithms import NniImportError
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
 from nni2ray.runtime.searchers._evolution import EvolutionSearcher
 from nni2ray.runtime.searchers._hyperband import BracketSearch, bohb_searcher, hyperband_searcher
@@ -27,7 +24,7 @@ from nni2ray.runtime.searchers._nni_search import (
     RandomSampler,
 )
 from nni2ray.runtime.searchers._optuna import OptunaLatentSearch, optuna_searcher
-from nni2ray.translate import SearcherKind, TunePlan, native_call, searcher_words
+from nni2ray.translate import SearcherKind, TunePlan
 
 __all__ = [
     "SEARCHERS",
@@ -82,22 +79,6 @@ def _evolution(plan: TunePlan, experiment: Experiment) -> Searcher:
 
 
 def _custom(plan: TunePlan, experiment: Experiment) -> Searcher:
-    kwargs = plan.searcher.kwargs
-    if kwargs.get("nni_builtin") and kwargs.get("backend") == "auto":
-        try:
-            return _custom_searcher(plan)
-        except NniImportError as exc:  # NNI's class does not import here: the stand-in
-            native = native_call(plan.searcher)
-            print(
-                f"nni2ray: warning: {exc}; nni2ray's stand-in runs instead "
-                f"({searcher_words(native)})",
-                file=sys.stderr,
-            )
-            return SEARCHERS[native.kind](replace(plan, searcher=native), experiment)
-    return _custom_searcher(plan)
-
-
-def _custom_searcher(plan: TunePlan) -> Searcher:
     return custom_tuner_searcher(
         plan.searcher.kwargs,
         plan.search_space,

@@ -28,7 +28,7 @@ from nni2ray.translate.tuners.nni_classes import (
     BACKENDS,
     NNI_TUNER_CLASSES,
     choose_backend,
-    native_call,
+    native_plan,
 )
 from nni2ray.translate.tuners.optuna import optuna_tuner
 from nni2ray.translate.tuners.packages import runs_as, searcher_words
@@ -40,7 +40,7 @@ __all__ = [
     "BUDGET_KEY",
     "NNI_TUNER_CLASSES",
     "choose_backend",
-    "native_call",
+    "native_plan",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
     "TunerBuilder",

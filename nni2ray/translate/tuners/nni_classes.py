@@ -12,13 +12,13 @@ Nothing here imports nni: the packages are looked up with importlib's finder.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from nni2ray.errors import MissingDependencyError
 from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
 from nni2ray.notes import Note, Severity
-from nni2ray.translate.plan import SearcherCall, SearcherKind
+from nni2ray.translate.plan import SearcherCall, SearcherKind, TunePlan
 from nni2ray.translate.tuners._common import TunerMapping, installed
 
 #: The values of ``--algorithm-backend``.
@@ -179,6 +179,7 @@ def _nni_mapping(
             "kind": str(native.searcher.kind),
             "kwargs": native.searcher.kwargs,
             "exact": native.searcher.exact,
+            "checkpoint_dirs": native.checkpoint_dirs,
         },
     }
     name = spec.name or ""
@@ -190,9 +191,11 @@ def _nni_mapping(
     return TunerMapping(call, (note,), native.scheduler, native.extra_parameters)
 
 
-def native_call(call: SearcherCall) -> SearcherCall:
-    """The stand-in kept in an NNI-class call (``kwargs["native"]``)."""
+def native_plan(plan: TunePlan) -> TunePlan:
+    """``plan`` with the stand-in kept in its NNI-class call (``kwargs["native"]``)."""
+    call = plan.searcher
     native = call.kwargs["native"]
-    return SearcherCall(
+    searcher = SearcherCall(
         SearcherKind(native["kind"]), call.nni_name, dict(native["kwargs"]), native["exact"]
     )
+    return replace(plan, searcher=searcher, checkpoint_dirs=bool(native["checkpoint_dirs"]))

@@ -1,0 +1,194 @@
+"""`--algorithm-backend`: which side runs each built-in tuner (translate and check; no Ray).
+
+Whether nni and a class's packages are installed is decided by nni2ray's own lookup
+(`installed`), set here per test so that the choice is tested both ways on any machine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nni2ray.cli import main
+from nni2ray.errors import MissingDependencyError
+from nni2ray.experiment import load_experiment
+from nni2ray.notes import Severity
+from nni2ray.translate import SearcherKind, native_plan, runs_as, translate
+from nni2ray.translate.tuners import nni_classes, packages
+
+SPACE = {"x": {"_type": "uniform", "_value": [0, 1]}}
+
+
+def _experiment(tmp_path: Path, tuner: dict[str, Any]) -> Path:
+    folder = tmp_path / "exp"
+    folder.mkdir(exist_ok=True)
+    (folder / "trial.py").write_text("import nni\nnni.report_final_result(1.0)\n")
+    config = {
+        "searchSpace": SPACE,
+        "trialCommand": "python3 trial.py",
+        "trialConcurrency": 1,
+        "maxTrialNumber": 2,
+        "tuner": tuner,
+        "trainingService": {"platform": "local"},
+    }
+    (folder / "config.yml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def _installed(monkeypatch: pytest.MonkeyPatch, *missing: str) -> None:
+    def installed(name: str) -> bool:
+        return name not in missing
+
+    monkeypatch.setattr(nni_classes, "installed", installed)
+    monkeypatch.setattr(packages, "installed", installed)
+
+
+def _plan(tmp_path: Path, tuner: dict[str, Any], backend: str, **overrides: Any) -> Any:
+    return translate(
+        load_experiment(_experiment(tmp_path, tuner)), algorithm_backend=backend, **overrides
+    )
+
+
+def test_auto_without_nni_keeps_the_stand_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch, "nni")
+    plan = _plan(tmp_path, {"name": "TPE", "classArgs": {"seed": 3}}, "auto")
+    assert plan.searcher.kind == SearcherKind.TPE
+    assert plan == _plan(tmp_path, {"name": "TPE", "classArgs": {"seed": 3}}, "native")
+
+
+def test_auto_with_nni_runs_nni_own_class_with_the_user_class_args(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch)
+    tuner = {"name": "tpe", "classArgs": {"optimize_mode": "maximize", "tpe_args": {"a": 1}}}
+    plan = _plan(tmp_path, tuner, "auto", seed=11)
+    call = plan.searcher
+    assert call.kind == SearcherKind.CUSTOM and call.exact
+    assert call.nni_name == "TPE"
+    assert call.kwargs["class_name"] == "nni.algorithms.hpo.tpe_tuner.TpeTuner"
+    # NNI's classArgs verbatim; --seed goes to NNI's own seed argument.
+    assert call.kwargs["class_args"] == {
+        "optimize_mode": "maximize",
+        "tpe_args": {"a": 1},
+        "seed": 11,
+    }
+    assert call.kwargs["native"]["kind"] == "tpe"
+    assert [n.severity for n in plan.notes if "NNI's own" in str(n)] == [Severity.EXACT]
+
+
+def test_registry_class_args_and_classes_without_class_args(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch)
+    anneal = _plan(tmp_path, {"name": "Anneal", "classArgs": {"optimize_mode": "maximize"}}, "nni")
+    assert anneal.searcher.kwargs["class_args"] == {
+        "algorithm_name": "anneal",
+        "optimize_mode": "maximize",
+    }
+    grid = _plan(tmp_path, {"name": "GridSearch"}, "nni")
+    assert grid.searcher.kwargs["class_name"].endswith("GridSearchTuner")
+    assert grid.searcher.kwargs["class_args"] == {}
+    evolution = _plan(tmp_path, {"name": "Evolution"}, "nni", seed=4)
+    assert "seed" not in evolution.searcher.kwargs["class_args"]
+    assert any("takes no seed" in str(n) for n in evolution.notes)
+
+
+def test_a_missing_optional_package_falls_back_with_one_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch, "hyperopt")
+    plan = _plan(tmp_path, {"name": "Anneal"}, "auto")
+    assert plan.searcher.kind == SearcherKind.HYPEROPT
+    warnings = [n for n in plan.notes if n.severity is Severity.WARNING]
+    assert len(warnings) == 1
+    assert str(warnings[0]).endswith(
+        "tuner.name: NNI's Anneal tuner needs hyperopt, which is not installed "
+        "(pip install hyperopt); nni2ray's stand-in runs instead"
+    )
+
+
+def test_backend_nni_makes_a_missing_package_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch, "smac", "ConfigSpaceNNI")
+    with pytest.raises(MissingDependencyError) as info:
+        _plan(tmp_path, {"name": "SMAC"}, "nni")
+    assert "NNI's SMAC tuner needs smac, ConfigSpaceNNI, which is not installed" in str(info.value)
+    assert "pip install 'nni[SMAC]'" in str(info.value)
+
+
+def test_advisors_keep_the_bracket_schedule_in_every_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch)
+    advisor = {"name": "Hyperband", "classArgs": {"R": 4, "eta": 2}}
+    folder = _experiment(tmp_path, {"name": "TPE"})
+    config = yaml.safe_load((folder / "config.yml").read_text())
+    del config["tuner"]
+    config["advisor"] = advisor
+    (folder / "config.yml").write_text(yaml.safe_dump(config))
+    plan = translate(load_experiment(folder), algorithm_backend="nni")
+    assert plan.searcher.kind == SearcherKind.HYPERBAND
+    assert "nni2ray's bracket schedule runs in both backends" in runs_as(plan, "nni")[-1]
+
+
+def test_native_plan_restores_the_stand_in_and_pbt_checkpoint_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch)
+    plan = _plan(tmp_path, {"name": "PBT", "classArgs": {"seed": 2}}, "auto")
+    assert plan.searcher.kwargs["class_name"].endswith("PBTTuner")
+    assert not plan.checkpoint_dirs  # NNI's PBTTuner names the folders itself
+    native = native_plan(plan)
+    assert native.searcher.kind == SearcherKind.RANDOM and native.checkpoint_dirs
+    assert native.searcher.kwargs == {"seed": 2}
+
+
+def test_check_says_which_side_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(_experiment(tmp_path, {"name": "TPE", "classArgs": {"seed": 1}}))
+    _installed(monkeypatch)
+    assert main(["check", folder, "--algorithm-backend", "auto"]) == 0
+    runs = capsys.readouterr().out.splitlines()[-3:]
+    assert runs[0] == (
+        "  tuner TPE: NNI's own TpeTuner (nni.algorithms.hpo.tpe_tuner), in the driver, "
+        "exact; needs nni, installed"
+    )
+    assert runs[2] == (
+        "  backend nni (--algorithm-backend auto): NNI's own TPE class runs; nni installed"
+    )
+    _installed(monkeypatch, "nni")
+    assert main(["check", folder, "--algorithm-backend", "auto"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == (
+        "  backend native (--algorithm-backend auto): nni not installed, NNI's own tuner "
+        "classes are not used (native stand-ins; pip install 'nni2ray[nni]' runs NNI's own)"
+    )
+    # check refuses what run refuses, with the same line.
+    assert main(["check", folder, "--algorithm-backend", "nni"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().endswith(
+        "tuner.name: NNI's TPE tuner needs nni, which is not installed (--algorithm-backend "
+        "nni); pip install 'nni2ray[nni]', or use --algorithm-backend auto"
+    )
+
+
+def test_backend_default_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = str(_experiment(tmp_path, {"name": "TPE"}))
+    _installed(monkeypatch)
+    monkeypatch.setenv("NNI2RAY_ALGORITHM_BACKEND", "native")
+    assert main(["check", folder]) == 0
+    assert "backend native (--algorithm-backend native)" in capsys.readouterr().out
+    monkeypatch.setenv("NNI2RAY_ALGORITHM_BACKEND", "both")
+    with pytest.raises(SystemExit) as info:
+        main(["check", folder])
+    assert info.value.code == 2
+    assert "'both' is not one of auto, nni, native" in capsys.readouterr().err
