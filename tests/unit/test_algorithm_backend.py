@@ -6,6 +6,7 @@ Whether nni and a class's packages are installed is decided by nni2ray's own loo
 
 from __future__ import annotations
 
+import importlib.machinery
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,43 @@ def test_backend_default_comes_from_the_environment(
         main(["check", folder])
     assert info.value.code == 2
     assert "'both' is not one of auto, nni, native" in capsys.readouterr().err
+
+
+def test_auto_keeps_the_stand_in_for_nni_gp_and_metis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _installed(monkeypatch)
+    plan = _plan(tmp_path, {"name": "GP"}, "auto")
+    assert plan.searcher.kind == SearcherKind.GP
+    assert any("'x0' must only have one dimension" in str(n) for n in plan.notes)
+    assert "must only have one dimension" in runs_as(plan, "auto")[-1]
+    forced = _plan(tmp_path, {"name": "Metis"}, "nni")
+    assert forced.searcher.kwargs["class_name"].endswith("MetisTuner")
+
+
+def test_a_warm_started_run_uses_the_stand_in_under_auto_and_is_refused_under_nni(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nni2ray.errors import UnsupportedError
+    from nni2ray.results import Prior
+    from nni2ray.runtime._driver import _algorithm_backend
+
+    _installed(monkeypatch)
+    plan = _plan(tmp_path, {"name": "Random", "classArgs": {"seed": 1}}, "auto")
+    assert plan.searcher.kind == SearcherKind.CUSTOM
+    fresh = _algorithm_backend(plan, Prior())
+    if importlib.machinery.PathFinder.find_spec("nni") is not None:
+        assert fresh is plan  # NNI's RandomTuner imports: it runs
+    else:  # the class does not import here: auto falls back, with one warning
+        assert fresh.searcher.kind == SearcherKind.RANDOM
+        assert "cannot import NNI's nni.algorithms.hpo.random_tuner.RandomTuner" in (
+            capsys.readouterr().err
+        )
+    resumed = _algorithm_backend(plan, Prior(replay=[{"x": 0.5}]))
+    assert resumed.searcher.kind == SearcherKind.RANDOM
+    assert "a warm-started run (--resume, --from-nni) teaches only nni2ray's stand-in" in (
+        capsys.readouterr().err
+    )
+    forced = _plan(tmp_path, {"name": "Random"}, "nni")
+    with pytest.raises(UnsupportedError, match="cannot learn the trials of a resumed"):
+        _algorithm_backend(forced, Prior(replay=[{"x": 0.5}]))
