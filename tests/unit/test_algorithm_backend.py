@@ -233,3 +233,32 @@ def test_a_warm_started_run_uses_the_stand_in_under_auto_and_is_refused_under_nn
     forced = _plan(tmp_path, {"name": "Random"}, "nni")
     with pytest.raises(UnsupportedError, match="cannot learn the trials of a resumed"):
         _algorithm_backend(forced, Prior(replay=[{"x": 0.5}]))
+
+
+def test_an_nnictl_registered_tuner_runs_as_its_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nni2ray.errors import Nni2RayError
+
+    config_dir = tmp_path / "nni-config"
+    config_dir.mkdir()
+    monkeypatch.setenv("NNI_CONFIG_DIR", str(config_dir))
+    folder = _experiment(tmp_path, {"name": "mytuner", "classArgs": {"optimize_mode": "minimize"}})
+    with pytest.raises(Nni2RayError) as info:
+        load_experiment(folder)
+    assert f"registered_algorithms.yml ({config_dir / 'registered_algorithms.yml'}: not there)" in (
+        str(info.value)
+    )
+    assert "or write className and codeDirectory instead of name" in str(info.value)
+    registry = {
+        "tuners": [{"builtinName": "MyTuner", "className": "my_pkg.tuner.MyTuner", "source": "u"}]
+    }
+    (config_dir / "registered_algorithms.yml").write_text(yaml.safe_dump(registry))
+    experiment = load_experiment(folder)
+    spec = experiment.tuner
+    assert spec.class_name == "my_pkg.tuner.MyTuner" and spec.code_directory is None
+    assert spec.class_args == {"optimize_mode": "minimize"} and spec.optimize_mode == "minimize"
+    assert any("registered with nnictl algo register" in str(n) for n in experiment.notes)
+    plan = translate(experiment, algorithm_backend="auto")
+    assert plan.searcher.kind == SearcherKind.CUSTOM and plan.mode == "min"
+    assert plan.searcher.kwargs["class_name"] == "my_pkg.tuner.MyTuner"
