@@ -101,12 +101,13 @@ def _builtin(
     if entry is None or (entry.kind == "assessor") != (wanted == "assessor"):
         supported = supported_names(section)
         what = "an NNI built-in assessor" if wanted == "assessor" else "an NNI built-in tuner"
-        files = " or ".join(str(f) for f in registered_files()) or "none"
-        hint = (
-            f"supported: {supported}; an algorithm registered with `nnictl algo register` is "
-            f"read from NNI's registered_algorithms.yml ({files}: not there), or write "
-            "className and codeDirectory instead of name"
-        )
+        hint = f"supported: {supported}"
+        if entry is None:
+            hint += (
+                "; a name registered with `nnictl algo register` is read from NNI's "
+                "registered_algorithms.yml ($NNI_CONFIG_DIR, the environment's nni/ folder or "
+                "~/.config/nni): not there; or write className and codeDirectory instead"
+            )
         ctx.error(path, f"{name!r} is not {what}", hint, kind="unsupported")
         return None
     mode = _optimize_mode(class_args, section, ctx)
