@@ -25,10 +25,12 @@ from nni2ray.translate.plan import (
 )
 from nni2ray.translate.tuners import (
     BACKENDS,
+    DISPATCHER_HINT,
     NNI_TUNER_CLASSES,
     TUNERS,
     UNSUPPORTED_TUNERS,
     choose_backend,
+    dispatcher_message,
     native_plan,
     runs_as,
     searcher_words,
@@ -38,6 +40,8 @@ from nni2ray.translate.tuners import (
 __all__ = [
     "ASSESSORS",
     "BACKENDS",
+    "DISPATCHER_HINT",
+    "dispatcher_message",
     "NNI_TUNER_CLASSES",
     "native_plan",
     "SCHEDULER_CHOICES",

@@ -265,3 +265,32 @@ def test_an_nnictl_registered_tuner_runs_as_its_class(
     plan = translate(experiment, algorithm_backend="auto")
     assert plan.searcher.kind == SearcherKind.CUSTOM and plan.mode == "min"
     assert plan.searcher.kwargs["class_name"] == "my_pkg.tuner.MyTuner"
+
+
+def test_check_refuses_a_dispatcher_advisor_with_the_line_run_gives(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _experiment(tmp_path, {"name": "TPE"})
+    algos = folder / "algos"
+    algos.mkdir()
+    (algos / "my_advisor.py").write_text(
+        "from nni.runtime.msg_dispatcher_base import MsgDispatcherBase\n\n\n"
+        "class MyAdvisor(MsgDispatcherBase):\n"
+        "    def handle_request_trial_jobs(self, data):\n"
+        "        pass\n"
+    )
+    config = yaml.safe_load((folder / "config.yml").read_text())
+    del config["tuner"]
+    config["advisor"] = {"className": "my_advisor.MyAdvisor", "codeDirectory": "algos"}
+    (folder / "config.yml").write_text(yaml.safe_dump(config))
+    expected = (
+        f"nni2ray: error: {algos.resolve() / 'my_advisor.py'}: advisor.className: "
+        "my_advisor.MyAdvisor is not an NNI Tuner (custom advisors that implement NNI's "
+        "message dispatcher cannot run on Ray Tune); subclass nni.tuner.Tuner and implement "
+        "generate_parameters\n"
+    )
+    assert main(["check", str(folder)]) == 1
+    assert capsys.readouterr().err == expected
+    assert main(["run", str(folder), "--output", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == expected
+    assert not (tmp_path / "out").exists()

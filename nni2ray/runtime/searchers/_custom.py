@@ -211,14 +211,14 @@ def custom_tuner_searcher(
 
 def _check_is_tuner(algorithm: UserAlgorithm, class_name: str) -> None:
     from nni2ray.errors import UnsupportedError
+    from nni2ray.translate import DISPATCHER_HINT, dispatcher_message
 
     obj = algorithm.obj
     if hasattr(obj, "generate_multiple_parameters") or hasattr(obj, "generate_parameters"):
         return
     raise UnsupportedError(
-        f"{class_name} is not an NNI Tuner (custom advisors that implement NNI's message "
-        "dispatcher cannot run on Ray Tune)",
+        dispatcher_message(class_name),
         file=algorithm.file,
         field=f"{algorithm.role}.className",
-        hint="subclass nni.tuner.Tuner and implement generate_parameters",
+        hint=DISPATCHER_HINT,
     )

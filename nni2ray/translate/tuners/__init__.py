@@ -21,7 +21,7 @@ from nni2ray.translate.tuners.brackets import (
     s_max_of,
     schedule,
 )
-from nni2ray.translate.tuners.custom import custom_tuner
+from nni2ray.translate.tuners.custom import DISPATCHER_HINT, custom_tuner, dispatcher_message
 from nni2ray.translate.tuners.grid import grid_tuner
 from nni2ray.translate.tuners.hyperopt import hyperopt_tuner
 from nni2ray.translate.tuners.nni_classes import (
@@ -37,6 +37,8 @@ from nni2ray.translate.tuners.random import random_tuner
 
 __all__ = [
     "BACKENDS",
+    "DISPATCHER_HINT",
+    "dispatcher_message",
     "BUDGET_KEY",
     "NNI_TUNER_CLASSES",
     "choose_backend",
