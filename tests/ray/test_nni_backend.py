@@ -181,3 +181,19 @@ def test_nni_backend_runs_each_builtin_tuner_end_to_end(
     assert len(export) == 5 and {e["status"] for e in export} == {"SUCCEEDED"}
     for entry in export:
         assert {"x", "lr", "opt"} <= set(entry["parameter"])
+
+
+def test_nni_batch_tuner_runs_its_list_in_order(
+    tmp_path: Path, ray_session: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    combos = [{"x": x / 10, "lr": 0.01, "opt": "adam"} for x in (5, 1, 3, 2)]
+    space = {"combine_params": {"_type": "choice", "_value": combos}}
+    folder = _folder(tmp_path, "Batch", {}, space=space)
+    out = tmp_path / "out"
+    code = main(["run", str(folder), "--output", str(out), "--quiet", "--algorithm-backend", "nni"])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["plan"]["searcher"]["kwargs"]["class_name"].endswith("BatchTuner")
+    # NNI's BatchTuner hands out its list in order, then NoMoreTrialError ends the run
+    # before maxTrialNumber (5).
+    assert [e["parameter"] for e in _export(out)] == combos
