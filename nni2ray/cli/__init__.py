@@ -85,6 +85,7 @@ _VALUE_OPTIONS = {
     "--seed",
     "--max-retries",
     "--launcher-timeout",
+    "--algorithm-backend",
 }
 
 

@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
         "--json", action="store_true", help="print the understood experiment as JSON"
     )
     add_python_option(parser)
+    add_backend_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,16 +49,49 @@ def run(args: argparse.Namespace) -> int:
         experiment = _from_launcher(args)
     else:
         experiment = load_experiment(args.path, config_name=args.config)
-    plan = translate(experiment)  # refuses, with run's own line, what run would refuse
+    backend = args.algorithm_backend
+    # Refuses, with run's own line, what run would refuse.
+    plan = translate(experiment, algorithm_backend=backend)
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:
-        print("\n".join(summarise(experiment) + runs_as(plan)))
+        print("\n".join(summarise(experiment) + runs_as(plan, backend)))
+
     for note in experiment.notes:
         print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     for problem in trial_problems(experiment, python):
         print(f"nni2ray: warning: {mask_text(str(problem))}", file=sys.stderr)
     return 0
+
+
+#: The environment variable that sets ``--algorithm-backend``'s default.
+BACKEND_ENV = "NNI2RAY_ALGORITHM_BACKEND"
+_BACKENDS = ("auto", "nni", "native")
+
+
+def _backend(value: str) -> str:
+    if value not in _BACKENDS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one of auto, nni, native (also checked in ${BACKEND_ENV})"
+        )
+    return value
+
+
+def add_backend_option(parser: Any) -> None:
+    """``--algorithm-backend auto|nni|native`` (check and run; default $NNI2RAY_ALGORITHM_BACKEND
+    or auto)."""
+    import os
+
+    parser.add_argument(
+        "--algorithm-backend",
+        type=_backend,
+        metavar="{auto,nni,native}",
+        default=os.environ.get(BACKEND_ENV) or "auto",
+        help="auto (default, or $NNI2RAY_ALGORITHM_BACKEND): NNI's own tuner class where nni "
+        "and the class's packages are installed, nni2ray's stand-in otherwise; nni: NNI's "
+        "class or an error; native: nni2ray's stand-ins (Hyperband and BOHB keep nni2ray's "
+        "bracket schedule in all three)",
+    )
 
 
 def add_python_option(parser: Any) -> None:

@@ -20,6 +20,7 @@ from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
+    load_nni_algorithm,
 )
 from nni2ray.trials import (
     EARLY_STOPPED,
@@ -182,12 +183,19 @@ def custom_tuner_searcher(
             ``update_search_space`` raised.
         UnsupportedError: the class is an NNI advisor (a message dispatcher), not a tuner.
     """
-    algorithm = load_algorithm(
-        kwargs["class_name"],
-        kwargs.get("code_directory"),
-        dict(kwargs.get("class_args") or {}),
-        kwargs.get("role", "tuner"),
-    )
+    role = kwargs.get("role", "tuner")
+    if kwargs.get("nni_builtin"):  # NNI's own class (--algorithm-backend auto|nni)
+        title = f"NNI's {kwargs['nni_builtin']} {role}"
+        algorithm = load_nni_algorithm(
+            kwargs["class_name"], dict(kwargs.get("class_args") or {}), role, title
+        )
+    else:
+        algorithm = load_algorithm(
+            kwargs["class_name"],
+            kwargs.get("code_directory"),
+            dict(kwargs.get("class_args") or {}),
+            role,
+        )
     _check_is_tuner(algorithm, kwargs["class_name"])
     algorithm.call("update_search_space", search_space)
     if algorithm.failure is not None:
@@ -203,14 +211,14 @@ def custom_tuner_searcher(
 
 def _check_is_tuner(algorithm: UserAlgorithm, class_name: str) -> None:
     from nni2ray.errors import UnsupportedError
+    from nni2ray.translate import DISPATCHER_HINT, dispatcher_message
 
     obj = algorithm.obj
     if hasattr(obj, "generate_multiple_parameters") or hasattr(obj, "generate_parameters"):
         return
     raise UnsupportedError(
-        f"{class_name} is not an NNI Tuner (custom advisors that implement NNI's message "
-        "dispatcher cannot run on Ray Tune)",
+        dispatcher_message(class_name),
         file=algorithm.file,
         field=f"{algorithm.role}.className",
-        hint="subclass nni.tuner.Tuner and implement generate_parameters",
+        hint=DISPATCHER_HINT,
     )
