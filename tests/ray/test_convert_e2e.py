@@ -8,6 +8,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,22 @@ TRIALS = 2
 SAME_RUN = {"custom_tuner_assessor", "continuous_grid"}
 
 
+#: A folder whose ``nni.py`` fails as an absent package does: the test extra installs NNI
+#: (for NNI's own tuner classes), and a converted project must run without it.
+_NO_NNI = Path(tempfile.mkdtemp(prefix="nni2ray-no-nni-"))
+(_NO_NNI / "nni.py").write_text(
+    "raise ModuleNotFoundError(\"No module named 'nni'\", name='nni')\n", encoding="utf-8"
+)
+
+
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     # The user's environment is active: `python3` in a shell trial command is this Python.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     # Only the installed packages' folders, read without running their .pth hooks: an
-    # editable install of nni2ray (as the README's test command makes) stays invisible.
-    env["PYTHONPATH"] = os.pathsep.join(site.getsitepackages())
+    # editable install of nni2ray (as the README's test command makes) stays invisible,
+    # and an installed NNI is hidden behind _NO_NNI.
+    env["PYTHONPATH"] = os.pathsep.join([str(_NO_NNI), *site.getsitepackages()])
     return env
 
 

@@ -88,9 +88,13 @@ def _replay(tuner: object, export: list[dict]) -> list[dict]:
 def test_nni_backend_proposes_what_nni_own_class_proposes(
     tuner: str, tmp_path: Path, ray_session: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from nni.algorithms.hpo.evolution_tuner import EvolutionTuner
-    from nni.algorithms.hpo.random_tuner import RandomTuner
-    from nni.algorithms.hpo.tpe_tuner import TpeTuner
+    # Through nni2ray's importer: an earlier custom-tuner test leaves the stand-in `nni`
+    # in sys.modules, which a plain import here would get.
+    from nni2ray.runtime._user_algorithms import import_nni_class
+
+    EvolutionTuner = import_nni_class("nni.algorithms.hpo.evolution_tuner.EvolutionTuner")
+    RandomTuner = import_nni_class("nni.algorithms.hpo.random_tuner.RandomTuner")
+    TpeTuner = import_nni_class("nni.algorithms.hpo.tpe_tuner.TpeTuner")
 
     class_args: dict = {"optimize_mode": "maximize"}
     if tuner == "Evolution":
