@@ -595,6 +595,7 @@ def _fit(
             progress.close()
     recorder.finish_open()
     records = list(recorder.records.values())
+    pause_for_tests("writing", output, guard)
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
@@ -618,6 +619,23 @@ def _fit(
         progress.elapsed(),
         guard.signum,
     )
+
+
+#: Tests only: ``NNI2RAY_TEST_PAUSE_AT=PHASE:SECONDS`` (PHASE: ``writing``, where the
+#: trials have ended and the exports are about to be written) makes the driver write
+#: ``<output>/.paused-PHASE`` and wait there up to SECONDS (default 60) or until a signal
+#: comes, so a test can deliver a signal at that phase boundary of a real run.
+PAUSE_ENV = "NNI2RAY_TEST_PAUSE_AT"
+
+
+def pause_for_tests(phase: str, output: Path, guard: SignalGuard) -> None:
+    name, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if name != phase:
+        return
+    (output / f".paused-{phase}").write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + float(seconds or 60)
+    while guard.signum is None and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:

@@ -1,6 +1,7 @@
-"""SIGINT, SIGTERM and SIGHUP against ``python -m nni2ray run``: while Ray starts and while
-trials run. Every process the run started (Ray's, the trials', their children) carries a
-marker in its environment; none may be left afterwards."""
+"""SIGINT, SIGTERM and SIGHUP against ``python -m nni2ray run``: while Ray starts, while
+trials run, and while the driver writes the exports at the end. Every process the run
+started (Ray's, the trials', their children) carries a marker in its environment; none may be
+left afterwards."""
 
 from __future__ import annotations
 
@@ -83,14 +84,21 @@ def _two_trials_running(output: Path) -> bool:
     return len(sessions) >= 2 and len(trial_processes(output)) >= 4
 
 
-def _start(tmp_path: Path, marker: str, *extra: str) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path,
+    marker: str,
+    *extra: str,
+    trial: str = TRIAL,
+    env_extra: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     exp = tmp_path / "exp"
     exp.mkdir(exist_ok=True)
-    (exp / "trial.py").write_text(TRIAL)
+    (exp / "trial.py").write_text(trial)
     (exp / "config.yml").write_text(CONFIG)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env[MARKER_ENV] = marker
+    env.update(env_extra or {})
     return subprocess.Popen(
         [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
         + ["--scheduler", "none", "--quiet", *extra],
@@ -176,6 +184,58 @@ def test_signal_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, phase
         assert resumed.returncode == 130, err
         assert "resuming" not in err  # --quiet
         _assert_nothing_left(marker)
+
+
+QUICK_TRIAL = textwrap.dedent(
+    """
+    import subprocess
+    import nni
+
+    params = nni.get_next_parameter()
+    subprocess.Popen(["sleep", "600"])  # ended with its trial
+    nni.report_final_result(params["x"])
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"]
+)
+def test_signal_while_writing_exports_completes_them(tmp_path: Path, sig: signal.Signals) -> None:
+    """Every trial has ended; the driver is at the start of writing the exports
+    (NNI2RAY_TEST_PAUSE_AT holds it there) when the signal comes."""
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(
+        tmp_path,
+        marker,
+        "--max-trials",
+        "2",
+        trial=QUICK_TRIAL,
+        env_extra={"NNI2RAY_TEST_PAUSE_AT": "writing:120"},
+    )
+    try:
+        _wait_for(lambda: (output / ".paused-writing").exists(), 150, "the writing phase")
+        assert not (output / "export.json").exists()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err, err
+    assert [line for line in err.splitlines() if sig.name in line] == [
+        f"nni2ray: {sig.name} received: stopping, ending every running trial "
+        f"({sig.name} again to abort)"
+    ]
+    meta = json.loads((output / "experiment.json").read_text())
+    assert meta["status"] == "STOPPED"
+    assert meta["stopReason"] == sig.name
+    exported = json.loads((output / "export.json").read_text())
+    assert [r["status"] for r in exported] == ["SUCCEEDED", "SUCCEEDED"]
+    assert all(isinstance(r["value"], float) for r in exported), exported
+    assert len((output / "export.csv").read_text().splitlines()) == 3  # header + 2 trials
+    _assert_nothing_left(marker)
 
 
 def test_second_signal_aborts_at_once_without_traceback(tmp_path: Path) -> None:
