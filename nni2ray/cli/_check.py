@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         experiment = load_experiment(args.path, config_name=args.config)
     plan = translate(experiment)  # refuses, with run's own line, what run would refuse
+    from nni2ray.runtime import check_custom_algorithms
+
+    check_custom_algorithms(plan)  # as run's pre-flight: the custom classes import, tuners
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:

@@ -307,7 +307,9 @@ def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) 
     on a cluster (--address) the paths are the workers', so only warn."""
     from nni2ray.cli._check import fatal_problems, trial_problems
     from nni2ray.errors import TrialLaunchError
+    from nni2ray.runtime import check_custom_algorithms
 
+    check_custom_algorithms(plan)  # before Ray starts; `check` runs the same check
     fatal = [] if remote else fatal_problems(experiment, python, plan)
     for problem in trial_problems(experiment, python, plan):
         if problem not in fatal:

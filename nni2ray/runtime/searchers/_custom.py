@@ -19,7 +19,9 @@ from ray.tune.search import Searcher
 from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
+    is_tuner,
     load_algorithm,
+    not_a_tuner,
     reported_value,
 )
 from nni2ray.trials import (
@@ -202,15 +204,5 @@ def custom_tuner_searcher(
 
 
 def _check_is_tuner(algorithm: UserAlgorithm, class_name: str) -> None:
-    from nni2ray.errors import UnsupportedError
-
-    obj = algorithm.obj
-    if hasattr(obj, "generate_multiple_parameters") or hasattr(obj, "generate_parameters"):
-        return
-    raise UnsupportedError(
-        f"{class_name} is not an NNI Tuner (custom advisors that implement NNI's message "
-        "dispatcher cannot run on Ray Tune)",
-        file=algorithm.file,
-        field=f"{algorithm.role}.className",
-        hint="subclass nni.tuner.Tuner and implement generate_parameters",
-    )
+    if not is_tuner(algorithm.obj):
+        raise not_a_tuner(class_name, algorithm.file, algorithm.role)
