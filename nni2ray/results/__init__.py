@@ -4,6 +4,16 @@ NNI history holds (the prior), and reading NNI's own database."""
 
 from __future__ import annotations
 
+from nni2ray.results._disk import (
+    DISK_FULL_REASON,
+    RESERVE_FILE,
+    SpaceReserve,
+    disk_full_error,
+    failed_path,
+    free_bytes,
+    is_disk_full,
+    low_on_space,
+)
 from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
     RESULTS_DIR,
@@ -42,6 +52,14 @@ from nni2ray.results._supervisor import Supervisor, start_supervisor
 from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
+    "DISK_FULL_REASON",
+    "RESERVE_FILE",
+    "SpaceReserve",
+    "disk_full_error",
+    "failed_path",
+    "free_bytes",
+    "is_disk_full",
+    "low_on_space",
     "ABANDONED",
     "FINISHED",
     "LOCK_FILE",

@@ -18,11 +18,16 @@ from typing import Any, TextIO
 from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
+    DISK_FULL_REASON,
     FolderLock,
     Prior,
     RunStatus,
+    SpaceReserve,
     TrialRecord,
     default_output,
+    disk_full_error,
+    failed_path,
+    is_disk_full,
     latest_output,
     load_prior,
     lock_output,
@@ -136,14 +141,36 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
 def _run(
     experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
 ) -> RunSummary:
+    try:
+        return _run_owned(experiment, plan, options, guard)
+    except OSError as exc:  # a full disk anywhere else: the folder, Ray's start, the end
+        if not is_disk_full(exc):
+            raise
+        path = failed_path(exc) or options.output or Path.cwd()
+        output = options.output or path.parent
+        raise disk_full_error(path, output, _experiment_folder(experiment)) from None
+
+
+def _experiment_folder(experiment: Experiment) -> str:
+    return display_path(experiment.root or experiment.config_file.parent)
+
+
+def _run_owned(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
+) -> RunSummary:
     output, prior, lock = _prepare(experiment, plan, options)
     try:
-        # Outlives this process: if the driver dies, it ends every trial of the run.
-        supervisor = start_supervisor(output)
+        # Given back when the disk fills up, for experiment.json and the exports.
+        reserve = SpaceReserve(output)
         try:
-            return _run_locked(experiment, plan, options, guard, output, prior)
+            # Outlives this process: if the driver dies, it ends every trial of the run.
+            supervisor = start_supervisor(output)
+            try:
+                return _run_locked(experiment, plan, options, guard, output, prior, reserve)
+            finally:
+                supervisor.release()
         finally:
-            supervisor.release()
+            reserve.release()
     finally:
         lock.release()
 
@@ -155,6 +182,7 @@ def _run_locked(
     guard: SignalGuard,
     output: Path,
     prior: Prior,
+    reserve: SpaceReserve,
 ) -> RunSummary:
     if experiment.use_annotation:
         from nni2ray.experiment import write_annotated_copy
@@ -203,7 +231,7 @@ def _run_locked(
                 return _finish_stopped(plan, output, prior, guard.signum)
             _say(options, ray_up_line(options.started, options.address))
             _check_resources(experiment, plan)
-            summary = _fit(experiment, plan, options, output, prior, guard)
+            summary = _fit(experiment, plan, options, output, prior, guard, reserve)
         finally:
             if started_ray:
                 ray.shutdown()
@@ -518,6 +546,7 @@ def _fit(
     output: Path,
     prior: Prior,
     guard: SignalGuard,
+    reserve: SpaceReserve,
 ) -> RunSummary:
     from ray import tune
 
@@ -533,6 +562,7 @@ def _fit(
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
+    stopper.output = str(output)
     total = plan.num_samples + len(prior.records) if plan.num_samples > 0 else None
     progress = Progress(
         options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
@@ -566,7 +596,7 @@ def _fit(
             name=prior.tune_name,
             storage_path=str(output),
             stop=stopper,
-            callbacks=[recorder, TuneResultLoggers()],
+            callbacks=[recorder, TuneResultLoggers(stopper.on_disk_full)],
             verbose=0,
             # A trial whose worker died (node lost, OOM kill) starts again from scratch.
             failure_config=tune.FailureConfig(max_failures=options.max_retries),
@@ -590,9 +620,17 @@ def _fit(
     if guard.signum is None:
         mark("tuner.fit() called")
         try:
-            tuner.fit()
+            with _disk_full_logged_by_ray(stopper):
+                tuner.fit()
+        except Exception as exc:  # Tune's own writes (experiment state, error files)
+            if not is_disk_full(exc):
+                raise
+            stopper.mark_disk_full(failed_path(exc) or output)
         finally:
             progress.close()
+    if stopper.disk_full is not None:
+        reserve.release()  # room for experiment.json and the exports
+        return _finish_disk_full(experiment, output, prior, recorder, meta, stopper)
     recorder.finish_open()
     records = list(recorder.records.values())
     pause_for_tests("writing", output, guard)
@@ -636,6 +674,67 @@ def pause_for_tests(phase: str, output: Path, guard: SignalGuard) -> None:
     deadline = time.monotonic() + float(seconds or 60)
     while guard.signum is None and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _disk_full_logged_by_ray(stopper: Any) -> Iterator[None]:
+    """Tune logs, with a traceback, a failed save of its own experiment state instead of
+    raising it: a full disk said that way stops the run like any other (its line is the
+    run's last), and the log record is dropped."""
+    import logging
+
+    def drop(record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        text = record.getMessage()
+        if is_disk_full(exc) or "No space left on device" in text or "[Errno 28]" in text:
+            stopper.mark_disk_full(failed_path(exc) or Path(stopper.output))
+            return False
+        return True
+
+    handlers = {h for h in logging.getLogger().handlers}
+    for name in list(logging.Logger.manager.loggerDict):
+        if name == "ray" or name.startswith("ray."):
+            handlers.update(logging.getLogger(name).handlers)
+    for handler in handlers:
+        handler.addFilter(drop)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)
+
+
+def _finish_disk_full(
+    experiment: Experiment,
+    output: Path,
+    prior: Prior,
+    recorder: Any,
+    meta: dict[str, Any],
+    stopper: Any,
+) -> RunSummary:
+    """The disk under the run folder filled up and Tune has ended the trials: end what may
+    be left, keep what can still be written, and end the command with one line."""
+    end_leftover_trials(output, grace_s=1.0)  # Tune may have failed before ending them
+    recorder.finish_open()  # open trials: USER_CANCELED, "disk full" (run again on resume)
+    recorder.write_unwritten()  # the reserve is given back: records refused before
+    records = list(recorder.records.values())
+    meta.update(
+        endTime=time.time(),
+        status=RunStatus.STOPPED,
+        stopReason=DISK_FULL_REASON,
+        nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
+    )
+    for write in (  # experiment.json first: it is small and says why the run stopped
+        lambda: write_json(output / "experiment.json", meta),
+        lambda: write_exports(output, records),
+    ):
+        try:  # a full disk keeps the earlier whole files (the writes are atomic)
+            write()
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+    path = stopper.disk_full
+    raise disk_full_error(path, output, _experiment_folder(experiment), free=stopper.disk_free)
 
 
 def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:
