@@ -2,10 +2,7 @@
 naming the path and the free space, every trial ended, the records so far kept; once space
 is freed, ``--resume`` completes the run (issue 15, item 4).
 
-The small file system is a real tmpfs: ``mount -t tmpfs -o size=16m`` where this process
-may mount (root, as in CI); otherwise a private mount namespace of a user namespace
-(``unshare -rm``), entered with ``nsenter`` for each command and read through
-``/proc/PID/root``. Where neither is allowed the test is skipped, saying why.
+The small file system is a real 16 MiB tmpfs (tests/small_disk.py).
 """
 
 from __future__ import annotations
@@ -13,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -27,6 +23,7 @@ import pytest
 from nni2ray.results import RESERVE_FILE
 from tests.ray.conftest import REPO
 from tests.ray.test_signals import MARKER_ENV, _assert_nothing_left
+from tests.small_disk import SIZE, SmallDisk, small_disk_at
 
 TRIAL = textwrap.dedent(
     """
@@ -53,64 +50,11 @@ tuner: {name: Random, classArgs: {optimize_mode: maximize}}
 trainingService: {platform: local}
 """
 
-SIZE = 16 << 20
-
-
-class SmallDisk:
-    """A tmpfs of SIZE bytes at ``mount``; ``wrap`` runs a command where it is mounted and
-    ``seen`` is the path this process reads it through."""
-
-    def __init__(self, mount: Path) -> None:
-        self.mount = mount
-        self.holder: subprocess.Popen[str] | None = None
-        mount.mkdir()
-        mount_here = ["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mount)]
-        if os.environ.get("NNI2RAY_TEST_DISK_VIA") == "unshare":  # to test the other way
-            mount_here = ["false"]
-        done = subprocess.run(mount_here, capture_output=True, text=True)
-        if done.returncode == 0:
-            return
-        if not (shutil.which("unshare") and shutil.which("nsenter")):
-            pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}) and no unshare")
-        self.holder = subprocess.Popen(
-            ["unshare", "-rm", "sh", "-c"]
-            + [f"mount -t tmpfs -o size={SIZE} tmpfs '{mount}' && echo ok && exec sleep 3600"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.holder.stdout is not None
-        if self.holder.stdout.readline().strip() != "ok":
-            reason = self.holder.communicate(timeout=10)[1].strip()
-            pytest.skip(f"cannot mount a tmpfs, not even in a user namespace ({reason})")
-
-    def wrap(self, command: list[str], cwd: Path) -> list[str]:
-        if self.holder is None:
-            return command
-        pid = str(self.holder.pid)
-        enter = ["nsenter", "-t", pid, "-U", "-m", "--preserve-credentials", f"--wd={cwd}"]
-        return [*enter, "--", *command]
-
-    def seen(self, path: Path) -> Path:
-        if self.holder is None:
-            return path
-        return Path(f"/proc/{self.holder.pid}/root") / path.relative_to("/")
-
-    def close(self) -> None:
-        if self.holder is None:
-            subprocess.run(["umount", "-l", str(self.mount)], check=False)
-        else:
-            self.holder.kill()
-            self.holder.wait()
-
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    disk = SmallDisk(tmp_path / "disk")
-    try:
+    with small_disk_at(tmp_path / "disk") as disk:
         yield disk
-    finally:
-        disk.close()
 
 
 def _run(

@@ -1,0 +1,40 @@
+"""A run that cannot start for want of space says so in one line and leaves nothing
+behind: no folder that a plain rerun would refuse as not empty and ``--resume`` as not a
+run folder (the circle issue 15 names). Real 16 MiB tmpfs (tests/small_disk.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.small_disk import SIZE, small_disk_at
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "fixtures" / "experiments" / "all_types"
+
+
+def test_too_little_space_to_start_leaves_nothing(tmp_path: Path) -> None:
+    with small_disk_at(tmp_path / "disk") as disk:
+        filler = disk.seen(disk.mount) / "filler"
+        filler.write_bytes(bytes(SIZE - (512 << 10)))
+        out = disk.mount / "out"
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        command = [sys.executable, "-m", "nni2ray", "run", str(FIXTURE), "--output", str(out)]
+        done = subprocess.run(
+            disk.wrap(command, tmp_path),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        errors = [line for line in done.stderr.splitlines() if "error" in line]
+        assert errors == [
+            f"nni2ray: error: {out}: not enough free space to start a run (512.0 KiB free, "
+            "1.1 MiB needed); free some space, then run the same command again"
+        ]
+        assert "Ray started" not in done.stdout  # refused before Ray starts
+        assert sorted(p.name for p in disk.seen(disk.mount).iterdir()) == ["filler"]
