@@ -13,6 +13,7 @@ from nni2ray.results._disk import (
     free_bytes,
     is_disk_full,
     low_on_space,
+    size_text,
 )
 from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
@@ -60,6 +61,7 @@ __all__ = [
     "free_bytes",
     "is_disk_full",
     "low_on_space",
+    "size_text",
     "ABANDONED",
     "FINISHED",
     "LOCK_FILE",

@@ -251,7 +251,8 @@ def _record_wall_time(output: Path, seconds: float) -> None:
         return
     if isinstance(meta, dict):
         meta["wallTime"] = seconds
-        write_json(output / "experiment.json", meta)
+        with contextlib.suppress(OSError):  # a full disk now: the file stays as it was
+            write_json(output / "experiment.json", meta)
 
 
 #: Seconds to wait for a TCP connection to the cluster named by --address.

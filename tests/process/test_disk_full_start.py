@@ -38,3 +38,32 @@ def test_too_little_space_to_start_leaves_nothing(tmp_path: Path) -> None:
         ]
         assert "Ray started" not in done.stdout  # refused before Ray starts
         assert sorted(p.name for p in disk.seen(disk.mount).iterdir()) == ["filler"]
+
+
+def test_convert_onto_a_full_disk_says_so_in_one_line(tmp_path: Path) -> None:
+    with small_disk_at(tmp_path / "disk") as disk:
+        filler = disk.seen(disk.mount) / "filler"
+        with open(filler, "wb") as handle:  # fill it up, to the last byte
+            try:
+                while True:
+                    handle.write(bytes(1 << 20))
+                    handle.flush()
+            except OSError:
+                pass
+        out = disk.mount / "converted"
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        command = [sys.executable, "-m", "nni2ray", "convert", str(FIXTURE), "-o", str(out)]
+        done = subprocess.run(
+            disk.wrap(command, tmp_path),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stderr.strip().splitlines()[-1] == (
+            f"nni2ray: error: {out}: no space left on the device (0 B free); "
+            "free some space, then run the command again"
+        )

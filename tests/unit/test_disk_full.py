@@ -6,8 +6,14 @@ import errno
 from pathlib import Path
 
 from nni2ray.errors import DiskFullError, OutputError
-from nni2ray.results import RESERVE_FILE, SpaceReserve, disk_full_error, failed_path, is_disk_full
-from nni2ray.results._disk import size_text
+from nni2ray.results import (
+    RESERVE_FILE,
+    SpaceReserve,
+    disk_full_error,
+    failed_path,
+    is_disk_full,
+    size_text,
+)
 
 
 def test_a_full_disk_is_told_apart_also_when_wrapped() -> None:
