@@ -49,10 +49,11 @@ from nni2ray.results._records import (
     write_exports,
     write_json,
 )
-from nni2ray.results._supervisor import Supervisor, start_supervisor
+from nni2ray.results._supervisor import RUN_TOKEN_ENV, Supervisor, start_supervisor
 from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
+    "RUN_TOKEN_ENV",
     "DISK_FULL_REASON",
     "RESERVE_FILE",
     "SpaceReserve",

@@ -19,6 +19,7 @@ from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
     DISK_FULL_REASON,
+    RUN_TOKEN_ENV,
     FolderLock,
     Prior,
     RunStatus,
@@ -166,7 +167,9 @@ def _run_owned(
             # Outlives this process: if the driver dies, it ends every trial of the run.
             supervisor = start_supervisor(output)
             try:
-                return _run_locked(experiment, plan, options, guard, output, prior, reserve)
+                return _run_locked(
+                    experiment, plan, options, guard, output, prior, reserve, supervisor.token
+                )
             finally:
                 supervisor.release()
         finally:
@@ -183,6 +186,7 @@ def _run_locked(
     output: Path,
     prior: Prior,
     reserve: SpaceReserve,
+    token: str,
 ) -> RunSummary:
     if experiment.use_annotation:
         from nni2ray.experiment import write_annotated_copy
@@ -207,6 +211,9 @@ def _run_locked(
         # A local run serves no other machine: Ray then binds its ports to 127.0.0.1, not
         # to the machine's network address (read when Ray is imported).
         env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if not options.address:
+        # Inherited by the local Ray's processes: the supervisor ends them if this dies.
+        env[RUN_TOKEN_ENV] = token
     with _environment(env):
         mark("importing ray")
         import ray

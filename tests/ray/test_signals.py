@@ -321,7 +321,9 @@ def _with_token(token: str) -> list[int]:
 
 
 def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
+    """Nor a process of the local Ray it started (Ray's agents outlived it before)."""
     token = f"escape-{uuid.uuid4().hex}"
+    marker = uuid.uuid4().hex
     exp = tmp_path / "exp"
     exp.mkdir()
     (exp / "trial.py").write_text(ESCAPING_TRIAL)
@@ -329,6 +331,7 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["ESCAPE_TOKEN"] = token
+    env[MARKER_ENV] = marker
     proc = subprocess.Popen(
         [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
         + ["--scheduler", "none", "--quiet"],
@@ -350,3 +353,5 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
     assert left == [], f"{len(left)} trial process(es) outlived the driver"
     assert time.monotonic() < deadline
+    # The supervisor outlives the driver by a few seconds; nothing else may.
+    _assert_nothing_left(marker)
