@@ -132,7 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         try:
             code = handler(args)
-            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            try:
+                sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError) or guard.signum is None:
+                    raise
+                _silence_stdout()  # the terminal went away (SIGHUP): the run is recorded
             return code
         except Nni2RayError as exc:
             if args.debug:

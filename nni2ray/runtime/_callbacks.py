@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -161,11 +162,12 @@ class Recorder(Callback):
             except OSError as exc:
                 self._stopper.on_disk_full(exc, metrics)
         reason = getattr(trial, "error_file", None) or "its Ray worker died"
-        print(
-            f"nni2ray: warning: trial {trial.trial_id} failed ({reason}); "
-            f"starting it again (retry {record.retries})",
-            file=sys.stderr,
-        )
+        with contextlib.suppress(OSError, ValueError):  # a terminal gone: go on
+            print(
+                f"nni2ray: warning: trial {trial.trial_id} failed ({reason}); "
+                f"starting it again (retry {record.retries})",
+                file=sys.stderr,
+            )
 
     def on_trial_result(
         self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any

@@ -462,7 +462,8 @@ def ray_up_line(started: float | None, address: str | None) -> str:
 
 def _say(options: RunOptions, line: str) -> None:
     if not options.quiet:
-        print(line, file=options.stream or sys.stdout, flush=True)
+        with contextlib.suppress(OSError, ValueError):  # a terminal gone (SIGHUP): go on
+            print(line, file=options.stream or sys.stdout, flush=True)
         mark("first line printed")
 
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -354,4 +355,66 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
     assert left == [], f"{len(left)} trial process(es) outlived the driver"
     assert time.monotonic() < deadline
     # The supervisor outlives the driver by a few seconds; nothing else may.
+    _assert_nothing_left(marker)
+
+
+def test_a_closed_terminal_stops_the_run_cleanly(tmp_path: Path) -> None:
+    """The run's controlling terminal goes away (the kernel sends SIGHUP, and writes to the
+    terminal then fail): stopped as for SIGHUP, its records and exports written."""
+    import fcntl
+    import pty
+    import termios
+
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env[MARKER_ENV] = marker
+    master, slave = pty.openpty()
+    errors = tmp_path / "stderr.txt"
+
+    def take_terminal() -> None:  # after setsid: the pty becomes the controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    with open(errors, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(output)]
+            + ["--scheduler", "none"],
+            stdin=slave,
+            stdout=slave,
+            stderr=stderr,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+            preexec_fn=take_terminal,  # noqa: PLW1509 - only setsid + TIOCSCTTY
+        )
+    os.close(slave)
+
+    def drain() -> None:  # keep the terminal's buffer from filling while the run goes on
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        _wait_for(lambda: _two_trials_running(output), 120, "two trials and children")
+        os.close(master)  # the terminal window is closed
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = errors.read_text()
+    assert proc.returncode == 129, err
+    assert "Traceback" not in err, err
+    assert "nni2ray: SIGHUP received: stopping" in err
+    meta = json.loads((output / "experiment.json").read_text())
+    assert meta["status"] == "STOPPED" and meta["stopReason"] == "SIGHUP"
+    exported = json.loads((output / "export.json").read_text())
+    assert {r["status"] for r in exported} == {"USER_CANCELED"}
     _assert_nothing_left(marker)
