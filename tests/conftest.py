@@ -11,6 +11,10 @@ import pytest
 # Ray sessions started by the tests bind to 127.0.0.1 only (Ray reads this at import).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
+# The suite runs nni2ray's own stand-ins whether or not nni is installed (the test extra
+# installs it); tests of NNI's own classes pass --algorithm-backend explicitly.
+os.environ["NNI2RAY_ALGORITHM_BACKEND"] = "native"
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"
 EXPERIMENTS = FIXTURES / "experiments"

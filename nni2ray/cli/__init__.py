@@ -86,12 +86,18 @@ _VALUE_OPTIONS = {
     "--seed",
     "--max-retries",
     "--launcher-timeout",
+    "--algorithm-backend",
 }
 
 
 def split_launcher_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """``run``/``check`` of a Python launcher: what follows the script is the script's own
-    arguments (``nni2ray run launcher.py --epochs 3``), as with ``python launcher.py``."""
+    arguments (``nni2ray run launcher.py --epochs 3``), as with ``python launcher.py``.
+    ``convert`` takes its own options after the script (``-o OUT``), so there the script's
+    arguments follow ``--`` (``nni2ray convert launcher.py -o OUT -- --epochs 3``)."""
+    if argv and argv[0] == "convert" and "--" in argv:
+        index = argv.index("--")
+        return argv[:index], argv[index + 1 :]
     if not argv or argv[0] not in ("run", "check"):
         return argv, []
     for index in range(1, len(argv)):

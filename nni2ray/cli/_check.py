@@ -32,6 +32,7 @@ def add_parser(subparsers: Any) -> None:
         "--json", action="store_true", help="print the understood experiment as JSON"
     )
     add_python_option(parser)
+    add_backend_option(parser)
     parser.set_defaults(handler=run)
 
 
@@ -48,19 +49,52 @@ def run(args: argparse.Namespace) -> int:
         experiment = _from_launcher(args)
     else:
         experiment = load_experiment(args.path, config_name=args.config)
-    plan = translate(experiment)  # refuses, with run's own line, what run would refuse
+    backend = args.algorithm_backend
+    # Refuses, with run's own line, what run would refuse.
+    plan = translate(experiment, algorithm_backend=backend)
     from nni2ray.runtime import check_custom_algorithms
 
     check_custom_algorithms(plan)  # as run's pre-flight: the custom classes import, tuners
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:
-        print("\n".join(summarise(experiment) + runs_as(plan)))
+        print("\n".join(summarise(experiment) + runs_as(plan, backend)))
+
     for note in experiment.notes:
         print(f"nni2ray: warning: {mask_text(str(note))}", file=sys.stderr)
     for problem in trial_problems(experiment, python):
         print(f"nni2ray: warning: {mask_text(str(problem))}", file=sys.stderr)
     return 0
+
+
+#: The environment variable that sets ``--algorithm-backend``'s default.
+BACKEND_ENV = "NNI2RAY_ALGORITHM_BACKEND"
+_BACKENDS = ("auto", "nni", "native")
+
+
+def _backend(value: str) -> str:
+    if value not in _BACKENDS:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not one of auto, nni, native (also checked in ${BACKEND_ENV})"
+        )
+    return value
+
+
+def add_backend_option(parser: Any) -> None:
+    """``--algorithm-backend auto|nni|native`` (check and run; default $NNI2RAY_ALGORITHM_BACKEND
+    or auto)."""
+    import os
+
+    parser.add_argument(
+        "--algorithm-backend",
+        type=_backend,
+        metavar="{auto,nni,native}",
+        default=os.environ.get(BACKEND_ENV) or "auto",
+        help="auto (default, or $NNI2RAY_ALGORITHM_BACKEND): NNI's own tuner class where nni "
+        "and the class's packages are installed, nni2ray's stand-in otherwise; nni: NNI's "
+        "class or an error; native: nni2ray's stand-ins (Hyperband and BOHB keep nni2ray's "
+        "bracket schedule in all three)",
+    )
 
 
 def add_python_option(parser: Any) -> None:
@@ -132,8 +166,9 @@ def _findings(experiment: Any, python: str | None, plan: Any = None) -> list[tup
     ]
 
 
-def _from_launcher(args: argparse.Namespace) -> Any:
-    """Run the launcher until its first ``start()``/``run()`` and load the config it built."""
+def _from_launcher(args: argparse.Namespace, command: str = "check") -> Any:
+    """Run the launcher until its first ``start()``/``run()`` and load the config it built
+    (``check`` and ``convert``)."""
     from pathlib import Path
 
     from nni2ray.errors import Nni2RayError
@@ -147,7 +182,8 @@ def _from_launcher(args: argparse.Namespace) -> Any:
             experiment = load_experiment_dict(request.config, request.base_dir, script)
             session.stop_for_check()
             print(
-                f"nni2ray: check stopped {script.name} where it starts its first experiment",
+                f"nni2ray: {command} stopped {script.name} where it starts its first "
+                f"experiment ({experiment.name or 'unnamed'})",
                 file=sys.stderr,
             )
             return experiment

@@ -18,7 +18,12 @@ def add_parser(subparsers: Any) -> None:
         description="Copy the trial code directory to OUT with NNI calls rewritten, and write "
         "OUT/tune_experiment.py and OUT/MIGRATION.md.",
     )
-    parser.add_argument("path", type=Path, help="NNI experiment folder or config file")
+    parser.add_argument(
+        "path",
+        type=Path,
+        help="NNI experiment folder, config file, or Python launcher (its own arguments "
+        "after `--`)",
+    )
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT")
     parser.add_argument("--config", default=None, metavar="NAME", help="config file to use")
     parser.add_argument(
@@ -38,21 +43,21 @@ def add_parser(subparsers: Any) -> None:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     from nni2ray.convert import Converted, Failed, Skipped, Unchanged, plan_tree, write_tree
-    from nni2ray.errors import UnsupportedError
     from nni2ray.pyapi import launcher_of
 
     launcher = launcher_of(args.path, args.config)
+    experiment = None
     if launcher is not None:
-        args.path = launcher  # a folder whose experiment is started by its Python launcher
-        raise UnsupportedError(
-            "convert does not take a Python launcher: its experiment is built by running the "
-            "script, and the launcher's own code (its polling, its use of the results) has no "
-            "Ray Tune rewrite",
-            file=str(args.path),
-            hint="run it unchanged with `nni2ray run launcher.py`, or write its config to a "
-            "config.yml next to the trial code and convert that folder",
-        )
-    conversion = plan_tree(args.path, args.config, allow_outside=args.allow_outside)
+        from nni2ray.cli._check import _from_launcher
+
+        # A folder whose experiment is started by its Python launcher: run the script (with
+        # the stand-in nni.experiment) until it starts its first experiment, and convert the
+        # config it built there.
+        args.path = launcher
+        experiment = _from_launcher(args, "convert")
+    conversion = plan_tree(
+        args.path, args.config, allow_outside=args.allow_outside, experiment=experiment
+    )
     if args.diff:
         for result in conversion.changed:
             before = (conversion.code_dir / result.filename).read_text(encoding="utf-8")

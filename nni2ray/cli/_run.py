@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nni2ray.cli._check import add_python_option
+from nni2ray.cli._check import add_backend_option, add_python_option
 from nni2ray.secrets import mask_text
 
 
@@ -65,6 +65,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     add_python_option(parser)
+    add_backend_option(parser)
     parser.add_argument(
         "--launcher-timeout",
         type=_non_negative_float,
@@ -178,6 +179,7 @@ def _plan(
         scheduler=args.scheduler,
         gpus_per_trial=args.gpus_per_trial,
         seed=args.seed,
+        algorithm_backend=args.algorithm_backend,
     )
     for note in plan.notes:
         if note.severity is not Severity.EXACT:

@@ -41,4 +41,22 @@ def _merge_parameter(base_params, override_params):
             setattr(base_params, key, value)
     return base_params
 ''',
+    "_tune_parameter": '''
+def _tune_parameter(key, *default):
+    """An annotated parameter (NNI's smart parameter `key`) from the trial's parameters;
+    outside a Tune trial, the value the annotated line had (NNI 2.x's standalone run)."""
+    params = json.loads(os.environ.get("TUNE_TRIAL_PARAMS", "{}"))
+    if key in params or not default:
+        return params[key]
+    return default[0]
+''',
+    "_tune_choice": '''
+def _tune_choice(options, key, *default):
+    """The option of an annotated choice that the trial's parameter `key` names; outside a
+    Tune trial, the value the annotated line had (NNI 2.x's standalone run)."""
+    params = json.loads(os.environ.get("TUNE_TRIAL_PARAMS", "{}"))
+    if key in params or not default:
+        return options[params[key]]
+    return default[0]
+''',
 }

@@ -47,6 +47,20 @@ def migration_report(
 
 def _verdict(experiment: Experiment, plan: TunePlan | None, reasons: Sequence[Note]) -> str:
     source = f"Converted by nni2ray from `{experiment.config_file.name}`."
+    if experiment.config_file.suffix == ".py":
+        source = (
+            f"Converted by nni2ray from the config `{experiment.config_file.name}` builds "
+            "(captured where the script starts its first experiment; the script's own code, "
+            "such as a loop over experiments or its use of the results, is not converted)."
+        )
+    if experiment.use_annotation:
+        source += (
+            " The annotations were expanded as NNI 2.x does, in place (the rest of each file "
+            "is kept): each annotated variable or function choice reads its search-space key "
+            "from the trial's parameters (`_tune_parameter`, `_tune_choice`), falling back to "
+            "the line's own value outside a Tune trial, and each report annotation is a "
+            "`tune.report`."
+        )
     if not reasons:
         return (
             f"{source} Run the experiment with `python tune_experiment.py` (add "

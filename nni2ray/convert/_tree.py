@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped
+from nni2ray.convert._result import Converted, ConvertResult, Failed, Skipped, Unchanged
 from nni2ray.convert.launcher._command import TrialLaunch, levels_up, parse_trial_command
 from nni2ray.errors import ConvertError, OutputError, Problem, UnsupportedError
 from nni2ray.experiment.model import Experiment
@@ -119,12 +119,19 @@ def _link(path: Path, relative: str, code_dir: Path, conversion: TreeConversion)
         conversion.left_out.append((relative, f"symlink to {shown}, outside the code directory"))
 
 
-def _convert_file(path: Path, code_dir: Path) -> ConvertResult:
+def _convert_file(path: Path, code_dir: Path, expanded: dict[str, str]) -> ConvertResult:
     from nni2ray.convert import convert_source
 
     name = path.relative_to(code_dir).as_posix()
     if path.suffix != ".py":
         return Skipped(name, "not Python source")
+    if name in expanded:
+        # An annotated file: NNI 2.x's expansion (smart parameters, report calls), then the
+        # usual rewrites turn those nni calls into Tune code.
+        result = convert_source(expanded[name], filename=name)
+        if isinstance(result, Unchanged):
+            return Converted(name, result.code, result.notes)
+        return result
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             code = handle.read()
@@ -134,9 +141,17 @@ def _convert_file(path: Path, code_dir: Path) -> ConvertResult:
 
 
 def plan_tree(
-    path: Path, config_name: str | None = None, *, allow_outside: bool = False
+    path: Path,
+    config_name: str | None = None,
+    *,
+    allow_outside: bool = False,
+    experiment: Experiment | None = None,
 ) -> TreeConversion:
     """Convert an experiment folder in memory.
+
+    Args:
+        experiment: the experiment already loaded (the config a Python launcher built,
+            whose ``config_file`` is the script); ``path`` is then not read.
 
     Raises:
         ConvertError: a trial file does not parse (every such file is listed), or the code
@@ -145,7 +160,8 @@ def plan_tree(
     """
     from nni2ray.experiment import load_experiment
 
-    experiment = load_experiment(path, config_name=config_name)
+    if experiment is None:
+        experiment = load_experiment(path, config_name=config_name)
     if not allow_outside:
         _refuse_outside(experiment)
     code_dir = experiment.trial.code_directory
@@ -160,7 +176,16 @@ def plan_tree(
         if not allow_outside:
             _refuse_outside(experiment, [("trialCommand", root)])
     conversion = TreeConversion(code_dir, config_file=experiment.config_file)
-    conversion.results = [_convert_file(p, code_dir) for p in _scan(code_dir, conversion)]
+    expanded = _annotated_sources(experiment, code_dir)
+    files = _scan(code_dir, conversion)
+    if experiment.config_file.suffix == ".py":  # a Python launcher: tune_experiment.py's job
+        script = experiment.config_file.resolve()
+        for found in [f for f in files if f.resolve() == script]:
+            files.remove(found)
+            name = found.relative_to(code_dir).as_posix()
+            why = "the Python launcher; tune_experiment.py runs the experiment it built"
+            conversion.left_out.append((name, why))
+    conversion.results = [_convert_file(p, code_dir, expanded) for p in files]
     failed = [result.problem for result in conversion.results if isinstance(result, Failed)]
     if failed:
         raise ConvertError(problems=failed)
@@ -190,6 +215,20 @@ def plan_tree(
     return conversion
 
 
+def _annotated_sources(experiment: Experiment, code_dir: Path) -> dict[str, str]:
+    """``useAnnotation: true``: the expanded text of each annotated file, keyed by its path
+    relative to the copied ``code_dir`` (which may hold the trial code directory)."""
+    if not experiment.use_annotation:
+        return {}
+    from nni2ray.experiment import annotated_sources
+
+    inner = experiment.trial.code_directory.resolve().relative_to(code_dir.resolve())
+    return {
+        posixpath.normpath((inner / name).as_posix()): text
+        for name, text in annotated_sources(experiment).items()
+    }
+
+
 def _refuse_outside(
     experiment: Experiment, paths: list[tuple[str, Path | None]] | None = None
 ) -> None:
@@ -200,6 +239,8 @@ def _refuse_outside(
     from nni2ray.experiment import display_path, is_inside
 
     folder = experiment.root or experiment.config_file.parent
+    if experiment.config_file.suffix == ".py":  # a Python launcher: the script's folder
+        folder = experiment.config_file.parent
     if paths is None:
         paths = [
             ("trialCodeDirectory", experiment.trial.code_directory),
@@ -223,13 +264,6 @@ def _refuse_outside(
         )
 
 
-def _continuous(experiment: Experiment) -> bool:
-    from nni2ray.translate import nni_space
-
-    space = experiment.raw_search_space
-    return isinstance(space, dict) and not nni_space.is_finite(space)
-
-
 def _reason(file: Path | str | None, field: str | None, why: str, fix: str) -> Note:
     return Note(Severity.REFUSED, f"{why}; {fix}", file, field)
 
@@ -250,16 +284,6 @@ def _plan_reasons(experiment: Experiment, plan: TunePlan, code_dir: Path) -> lis
                     "move its folder into the trial code directory",
                 )
             )
-    if plan.searcher.kind == "grid" and _continuous(experiment):
-        found.append(
-            _reason(
-                config,
-                "tuner.name",
-                "GridSearch over continuous parameters refines NNI's grid forever, which a "
-                "launcher's finite grid_search cannot",
-                "run it with `nni2ray run`, or make every parameter finite",
-            )
-        )
     return found
 
 
@@ -316,16 +340,6 @@ def _trial_reasons(
     """What keeps the converted trial code or its command from running without nni."""
     config = experiment.config_file.name
     found = []
-    if experiment.use_annotation:
-        found.append(
-            _reason(
-                config,
-                "useAnnotation",
-                "annotated trials are not converted (their "
-                "parameters and reports live in string annotations)",
-                "rewrite the annotations as nni API calls, then convert again",
-            )
-        )
     if levels_up(launch):
         found.append(
             _reason(
@@ -368,8 +382,14 @@ def _generate(
     from nni2ray.convert._report import migration_report
     from nni2ray.convert.launcher._adapters import adapter_files
     from nni2ray.convert.launcher._bridge import BRIDGE_FILE, BRIDGE_SOURCE
-    from nni2ray.convert.launcher._generate import LAUNCHER_NAME, SPACE_MODULE, launcher_source
-    from nni2ray.translate.param_space import nni_space_source
+    from nni2ray.convert.launcher._generate import (
+        GRID_MODULE,
+        LAUNCHER_NAME,
+        SPACE_MODULE,
+        launcher_source,
+        refined_grid,
+    )
+    from nni2ray.translate.param_space import nni_grid_source, nni_space_source
 
     generated = conversion.generated
     if plan is not None:
@@ -378,6 +398,8 @@ def _generate(
             plan, launch, command, config, experiment.gpu_indices
         )
         generated[SPACE_MODULE] = nni_space_source()
+        if refined_grid(plan):
+            generated[GRID_MODULE] = nni_grid_source()
         if launch.shell:
             generated[BRIDGE_FILE] = BRIDGE_SOURCE
         if "custom" in (plan.searcher.kind, plan.scheduler.kind):

@@ -58,6 +58,7 @@ __all__ = [
     "parse_search_space",
     "summarise",
     "write_annotated_copy",
+    "annotated_sources",
 ]
 
 
@@ -116,6 +117,24 @@ def load_experiment_dict(config: dict[str, Any], base_dir: Path, source: Path) -
     normalised = normalise(Document(config), ctx)
     check_shapes(normalised, ctx)
     return build_experiment(normalised, source, ctx)
+
+
+def annotated_sources(experiment: Experiment) -> dict[str, str]:
+    """The expanded text of each annotated file of the trial code (path relative to the code
+    directory -> source calling nni's smart parameters and report functions), as NNI 2.x
+    expands them, with the rest of each file (comments, layout) kept where possible and
+    each smart parameter carrying the annotated statement's own value as ``default=``;
+    files without annotations are left out.
+
+    Raises:
+        SearchSpaceError: an annotation does not expand.
+    """
+    annotated = _annotation.expand_annotations(
+        experiment.trial.code_directory, keep_layout=True, keep_defaults=True
+    )
+    if annotated.problems:
+        raise SearchSpaceError(problems=annotated.problems)
+    return annotated.files
 
 
 def write_annotated_copy(experiment: Experiment, dest: Path) -> Path:

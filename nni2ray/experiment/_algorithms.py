@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -92,10 +94,21 @@ def _builtin(
     path: Key = (section, "name")
     entry = lookup(name)
     wanted = "assessor" if section == "assessor" else "tuner"
+    if entry is None:
+        registered = _registered(name, section, class_args, include, ctx)
+        if registered is not None:
+            return registered
     if entry is None or (entry.kind == "assessor") != (wanted == "assessor"):
         supported = supported_names(section)
         what = "an NNI built-in assessor" if wanted == "assessor" else "an NNI built-in tuner"
-        ctx.error(path, f"{name!r} is not {what}", f"supported: {supported}", kind="unsupported")
+        hint = f"supported: {supported}"
+        if entry is None:
+            hint += (
+                "; a name registered with `nnictl algo register` is read from NNI's "
+                "registered_algorithms.yml ($NNI_CONFIG_DIR, the environment's nni/ folder or "
+                "~/.config/nni): not there; or write className and codeDirectory instead"
+            )
+        ctx.error(path, f"{name!r} is not {what}", hint, kind="unsupported")
         return None
     mode = _optimize_mode(class_args, section, ctx)
     role: AlgorithmRole = "advisor" if entry.kind == "advisor" else cast(AlgorithmRole, wanted)
@@ -106,6 +119,61 @@ def _builtin(
         optimize_mode=mode,
         include_intermediate_results=include,
     )
+
+
+def registered_files() -> list[Path]:
+    """Where NNI 3.0 keeps ``nnictl algo register``'s list (``registered_algorithms.yml``):
+    ``$NNI_CONFIG_DIR``, else ``<sys.prefix>/nni`` in a virtualenv or conda environment,
+    else ``~/.config/nni`` (nni2ray's Python may not be NNI's: both places are read)."""
+    configured = os.environ.get("NNI_CONFIG_DIR")
+    if configured:
+        return [Path(configured) / "registered_algorithms.yml"]
+    folders = []
+    if sys.prefix != sys.base_prefix or Path(sys.prefix, "conda-meta").is_dir():
+        folders.append(Path(sys.prefix, "nni"))
+    folders.append(Path.home() / ".config" / "nni")
+    return [folder / "registered_algorithms.yml" for folder in folders]
+
+
+def _registered(
+    name: str, section: str, class_args: dict[str, Any], include: bool, ctx: Context
+) -> AlgorithmSpec | None:
+    """``name`` as registered with ``nnictl algo register``: its className, run as a custom
+    class (imported from the installed package, as NNI does)."""
+    import yaml
+
+    kinds = ("assessors",) if section == "assessor" else ("tuners", "advisors")
+    for file in registered_files():
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        for kind in kinds:
+            for algo in data.get(kind) or []:
+                if not isinstance(algo, dict) or not isinstance(algo.get("className"), str):
+                    continue
+                names = [algo.get("builtinName"), algo.get("alias")]
+                if name.lower() not in [n.lower() for n in names if isinstance(n, str)]:
+                    continue
+                text = (
+                    f"{name} is registered with nnictl algo register ({file}): its class "
+                    f"{algo['className']} runs in the driver, imported from the installed package"
+                )
+                ctx.note((section, "name"), Severity.EXACT, text)
+                mode = class_args.get("optimize_mode")
+                role: AlgorithmRole = (
+                    "advisor" if kind == "advisors" else cast(AlgorithmRole, section)
+                )
+                return AlgorithmSpec(
+                    role,
+                    class_name=algo["className"],
+                    class_args=dict(class_args),
+                    optimize_mode=mode if mode in OPTIMIZE_MODES else None,
+                    include_intermediate_results=include,
+                )
+    return None
 
 
 def _custom(

@@ -41,8 +41,13 @@ class AnnotatedCode:
     problems: list[Problem] = field(default_factory=list)
 
 
-def expand_annotations(code_dir: Path) -> AnnotatedCode:
-    """Scan every ``.py`` file under ``code_dir``; nothing is written."""
+def expand_annotations(
+    code_dir: Path, *, keep_layout: bool = False, keep_defaults: bool = False
+) -> AnnotatedCode:
+    """Scan every ``.py`` file under ``code_dir``; nothing is written.
+
+    ``keep_layout`` and ``keep_defaults`` (for ``convert``): see :func:`expand_source`.
+    """
     result = AnnotatedCode()
     for path in sorted(_python_files(code_dir)):
         relative = path.relative_to(code_dir).as_posix()
@@ -54,7 +59,13 @@ def expand_annotations(code_dir: Path) -> AnnotatedCode:
             continue
         module = relative[: -len(".py")].replace("/", ".")
         try:
-            expanded = expand_source(source, module, result.search_space)
+            expanded = expand_source(
+                source,
+                module,
+                result.search_space,
+                keep_layout=keep_layout,
+                keep_defaults=keep_defaults,
+            )
         except AnnotationError as exc:
             result.problems.append(
                 Problem(exc.message, file=display, line=exc.line, hint=exc.hint or _HINT)
@@ -93,8 +104,24 @@ def _python_files(code_dir: Path) -> list[Path]:
     return found
 
 
-def expand_source(source: str, module: str, space: dict[str, Any]) -> str | None:
+def expand_source(
+    source: str,
+    module: str,
+    space: dict[str, Any],
+    *,
+    keep_layout: bool = False,
+    keep_defaults: bool = False,
+) -> str | None:
     """The expanded text of one file (None when it has no annotation); entries go to ``space``.
+
+    The text is the whole module unparsed (NNI 2.x's way: comments and layout are lost),
+    or, with ``keep_layout``, the original text with only the annotations and the
+    statements they annotate replaced (and ``import nni`` added); ``keep_layout`` falls back
+    to the unparsed module when a replacement does not own whole lines, replacements
+    overlap, or a smart parameter was keyed outside an annotation. ``keep_defaults`` gives
+    each generated smart parameter a ``default=`` keyword: the value the annotated statement
+    had (a lambda making the original call for ``function_choice``), which NNI 2.x's
+    standalone run used; nni2ray's stand-in ``nni`` does not take it, ``convert`` does.
 
     Raises:
         AnnotationError: a malformed annotation or smart parameter.
@@ -105,13 +132,17 @@ def expand_source(source: str, module: str, space: dict[str, Any]) -> str | None
         tree = ast.parse(source)
     except SyntaxError as exc:
         raise AnnotationError(f"Bad Python code ({exc.msg})", exc.lineno or 1) from None
-    expander = _Expander()
+    expander = _Expander(keep_defaults)
     expander.visit_body_lists(tree)
     ast.fix_missing_locations(tree)  # generated calls take the line of their statement
     keyer = _Keyer(module, space)
     keyer.visit(tree)
     if not expander.changed and not keyer.found:
         return None
+    if keep_layout:
+        spliced = _splice(source, tree, expander.replacements, keyer.keyed)
+        if spliced is not None:
+            return spliced
     _insert_import(tree)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
@@ -139,11 +170,29 @@ def _nni_attr(node: ast.AST) -> str | None:
     return None
 
 
+@dataclass
+class _Replacement:
+    """Original lines (1-based, inclusive) an expanded statement replaces: the annotation
+    string's, and the annotated statement's (None for a report annotation)."""
+
+    annotation: tuple[int, int, int, int]  # lineno, col, end_lineno, end_col
+    target: tuple[int, int, int, int] | None
+    new: ast.stmt
+
+
+def _span(stmt: ast.stmt) -> tuple[int, int, int, int]:
+    end_line = stmt.end_lineno if stmt.end_lineno is not None else stmt.lineno
+    end_col = stmt.end_col_offset if stmt.end_col_offset is not None else 0
+    return stmt.lineno, stmt.col_offset, end_line, end_col
+
+
 class _Expander:
     """Replace annotation strings (and the statements they annotate) in every body."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_defaults: bool = False) -> None:
         self.changed = False
+        self.keep_defaults = keep_defaults
+        self.replacements: list[_Replacement] = []
 
     def visit_body_lists(self, node: ast.AST) -> None:
         for name in ("body", "orelse", "finalbody"):
@@ -168,6 +217,7 @@ class _Expander:
             if func in _VALUE_ANNOTATIONS:
                 new = ast.Expr(_nni_call(func, list(call.args), list(call.keywords)))
                 out.append(ast.copy_location(new, stmt))
+                self.replacements.append(_Replacement(_span(stmt), None, new))
                 index += 1
                 continue
             target = body[index + 1] if index + 1 < len(body) else None
@@ -175,10 +225,12 @@ class _Expander:
                 raise AnnotationError("Annotation has no target", stmt.lineno)
             if _annotation_text(target) is not None:
                 raise AnnotationError("Annotating an annotation", stmt.lineno)
+            annotation_span, target_span = _span(stmt), _span(target)
             if func == "variable":
-                out.append(_variable(call, target, stmt.lineno))
+                out.append(_variable(call, target, stmt.lineno, self.keep_defaults))
             else:  # function_choice
-                out.append(_function_choice(call, target, stmt.lineno))
+                out.append(_function_choice(call, target, stmt.lineno, self.keep_defaults))
+            self.replacements.append(_Replacement(annotation_span, target_span, out[-1]))
             index += 2
         return out
 
@@ -218,7 +270,7 @@ def _name_text(call: ast.Call) -> str:
     return ast.unparse(call.keywords[0].value)
 
 
-def _variable(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
+def _variable(call: ast.Call, target: ast.stmt, line: int, keep_default: bool) -> ast.stmt:
     if len(call.args) != 1:
         raise AnnotationError("nni.variable contains more than one arguments", line)
     value = call.args[0]
@@ -244,13 +296,15 @@ def _variable(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         [_options_dict(value.args, line)] if kind == "choice" else list(value.args)
     )
     keywords = [ast.keyword("name", ast.Constant(name))]
+    if keep_default:
+        keywords.insert(0, ast.keyword("default", target.value))
     # The generated call carries the annotation's line: problems found later point there.
     new_value = _nni_call(kind, args, keywords)
     new_value.lineno, new_value.col_offset = line, 0
     return ast.copy_location(ast.Assign([target.targets[0]], new_value), target)
 
 
-def _function_choice(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
+def _function_choice(call: ast.Call, target: ast.stmt, line: int, keep_default: bool) -> ast.stmt:
     if not call.args or not all(isinstance(a, ast.Call) for a in call.args):
         raise AnnotationError("function_choice arguments must be function calls", line)
     wanted = {ast.dump(a) for a in call.args}
@@ -267,6 +321,8 @@ def _function_choice(call: ast.Call, target: ast.stmt, line: int) -> ast.stmt:
         def visit_Call(self, node: ast.Call) -> ast.AST:
             if not self.done and ast.dump(node) in wanted:
                 self.done = True
+                if keep_default:  # the call the statement made, as the option's lambda
+                    replacement.keywords.insert(0, ast.keyword("default", _lambda(node)))
                 replacement.lineno = line  # problems found later point at the annotation
                 replacement.col_offset = node.col_offset
                 return replacement
@@ -336,6 +392,7 @@ class _Keyer(ast.NodeVisitor):
     def __init__(self, module: str, space: dict[str, Any]) -> None:
         self.module, self.space = module, space
         self.found = False
+        self.keyed: list[ast.Call] = []
         self._lines: dict[int, int] = {}
 
     def visit_Call(self, node: ast.Call) -> None:
@@ -382,11 +439,70 @@ class _Keyer(ast.NodeVisitor):
                 "give each annotated variable its own name",
             )
         self.space[key] = entry
+        self.keyed.append(node)
         node.keywords = [
             *(k for k in node.keywords if k.arg != "name"),
             ast.keyword("name", ast.Constant(name)),
             ast.keyword("key", ast.Constant(key)),
         ]
+
+
+def _splice(
+    source: str, tree: ast.Module, replacements: list[_Replacement], keyed: list[ast.Call]
+) -> str | None:
+    """The original text with each replacement's lines rewritten, or None (see
+    :func:`expand_source`)."""
+    inside = {id(node) for r in replacements for node in ast.walk(r.new)}
+    if any(id(call) not in inside for call in keyed):
+        return None  # a smart parameter written outside an annotation: unparse all
+    lines = source.splitlines(keepends=True)
+    edits: list[tuple[int, int, str]] = []  # first line index, last index + 1, new text
+    for replacement in replacements:
+        spans = [replacement.annotation] + ([replacement.target] if replacement.target else [])
+        owned = [_whole_lines(lines, span) for span in spans]
+        if any(comment is None for comment in owned):
+            return None
+        first, _, _, _ = spans[-1]
+        indent = lines[first - 1][: len(lines[first - 1]) - len(lines[first - 1].lstrip())]
+        text = "".join(f"{indent}{line}\n" for line in ast.unparse(replacement.new).split("\n"))
+        comment = owned[-1]
+        if comment:
+            text = f"{text[:-1]}  {comment}\n"
+        if replacement.target is not None:
+            edits.append((replacement.annotation[0] - 1, replacement.annotation[2], ""))
+        edits.append((first - 1, spans[-1][2], text))
+    edits.sort()
+    if any(a[1] > b[0] for a, b in zip(edits, edits[1:], strict=False)):
+        return None  # an annotation inside a statement another annotation replaces
+    for start, stop, text in reversed(edits):
+        lines[start:stop] = [text] if text else []
+    lines.insert(_import_line(tree), "import nni\n")
+    return "".join(lines)
+
+
+def _whole_lines(lines: list[str], span: tuple[int, int, int, int]) -> str | None:
+    """The trailing comment ("" if none) when the statement owns its lines, else None."""
+    line, col, end_line, end_col = span
+    if line < 1 or end_line > len(lines):
+        return None
+    head = lines[line - 1].encode("utf-8")[:col].decode("utf-8", "replace")
+    tail = lines[end_line - 1].encode("utf-8")[end_col:].decode("utf-8", "replace").strip()
+    if head.strip() or (tail and not tail.startswith("#")):
+        return None
+    return tail
+
+
+def _import_line(tree: ast.Module) -> int:
+    """Where ``import nni`` goes: after the ``__future__`` imports or the docstring."""
+    position = 0
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            position = stmt.end_lineno or stmt.lineno
+    if position == 0 and tree.body and _is_docstring(tree.body[0]):
+        position = tree.body[0].end_lineno or tree.body[0].lineno
+    if position == 0 and tree.body:
+        position = tree.body[0].lineno - 1
+    return position
 
 
 def _insert_import(tree: ast.Module) -> None:

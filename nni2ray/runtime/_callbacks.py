@@ -33,6 +33,7 @@ from nni2ray.trials import (
     TrialContext,
     TrialStatus,
     end_leftover_trials,
+    reported_value,
     sequence_of,
     trial_parameters,
 )
@@ -43,18 +44,6 @@ def _loads(text: Any) -> Any:
         return json.loads(text)
     except (TypeError, ValueError, RecursionError):
         return text
-
-
-def reported_value(result: dict[str, Any]) -> Any:
-    """The metric exactly as the trial reported it (``nni_value`` is made safe for Tune's
-    loggers; the JSON text is not)."""
-    text = result.get(ResultKey.VALUE_JSON)
-    if isinstance(text, str):
-        try:
-            return json.loads(text)
-        except (ValueError, RecursionError):
-            pass
-    return result.get(ResultKey.VALUE)
 
 
 class RunStopper(Stopper):

@@ -568,6 +568,7 @@ def _fit(
     from nni2ray.runtime.searchers import build_searcher
 
     mark("Tune and the runtime imported")
+    plan = _algorithm_backend(plan, prior)
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
@@ -582,12 +583,17 @@ def _fit(
         tune.with_parameters(NniTrial, context=context),
         {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},
     )
+    if plan.searcher.kwargs.get("nni_builtin"):
+        # NNI's manager gives its dispatcher the experiment's checkpoint folder (the default
+        # all_checkpoint_dir of NNI's PBTTuner).
+        os.environ["NNI_CHECKPOINT_DIRECTORY"] = str(output / "checkpoint")
     searcher = _warm_started(build_searcher(plan, experiment), prior)
     scheduler = build_scheduler(plan)
     for part in (searcher, scheduler):  # a blocking custom tuner/assessor cannot stall the run
         algorithm = getattr(part, "user_algorithm", None)
         if algorithm is not None:
             algorithm.stop_when = stopper.stop_all
+            algorithm.output = output  # where recovered exceptions' tracebacks go
     mark("searcher and scheduler built")
     tuner = tune.Tuner(
         trainable,
@@ -744,6 +750,52 @@ def _finish_disk_full(
                 raise
     path = stopper.disk_full
     raise disk_full_error(path, output, _experiment_folder(experiment), free=stopper.disk_free)
+
+
+def _algorithm_backend(plan: TunePlan, prior: Prior) -> TunePlan:
+    """NNI's own tuner class, or the stand-in where it cannot run (``--algorithm-backend
+    auto``): its class does not import here, or the run is warm-started (``--resume``,
+    ``--from-nni``), which nni2ray teaches only its stand-ins.
+
+    Raises:
+        UnsupportedError: ``--algorithm-backend nni`` with a warm start.
+        AlgorithmError: ``--algorithm-backend nni`` and NNI's class does not import.
+    """
+    from nni2ray.errors import UnsupportedError
+    from nni2ray.runtime._user_algorithms import NniImportError, import_nni_class
+    from nni2ray.translate import native_plan, searcher_words
+
+    kwargs = plan.searcher.kwargs
+    if not kwargs.get("nni_builtin"):
+        return plan
+    auto = kwargs.get("backend") == "auto"
+    name = plan.searcher.nni_name
+    reason = None
+    if prior.records or prior.replay:
+        reason = "a warm-started run (--resume, --from-nni) teaches only nni2ray's stand-in"
+        if not auto:
+            raise UnsupportedError(
+                f"--algorithm-backend nni: NNI's {name} class cannot learn the trials of a "
+                "resumed or imported run under nni2ray",
+                field="--algorithm-backend",
+                hint="use --algorithm-backend auto or native with --resume/--from-nni",
+            )
+    else:
+        try:
+            import_nni_class(str(kwargs["class_name"]))
+        except NniImportError as exc:
+            if not auto:
+                raise
+            reason = str(exc)
+    if reason is None:
+        return plan
+    native = native_plan(plan)
+    print(
+        f"nni2ray: warning: NNI's own {name} class is not used: {reason}; nni2ray's stand-in "
+        f"runs instead ({searcher_words(native.searcher)})",
+        file=sys.stderr,
+    )
+    return native
 
 
 def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:

@@ -3,14 +3,16 @@
 NNI imports ``className`` from ``codeDirectory`` in its dispatcher process; nni2ray does
 the same inside the driver, with the stand-in ``nni`` package importable as ``nni`` so
 that ``from nni.tuner import Tuner`` works without NNI installed. A method of the user's
-object that raises is reported once, with its traceback, and the run then stops cleanly.
+object that raises is reported once, with its traceback, and the run then stops cleanly,
+except in ``receive_trial_result`` and ``trial_end``: there the traceback is kept in
+``algorithm_exceptions.txt`` in the run folder, one warning names the algorithm and that
+file, and the run goes on (NNI's dispatcher would stall: its thread dies with the error).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import queue
 import sys
 import threading
@@ -25,14 +27,27 @@ from typing import Any
 from nni2ray.errors import AlgorithmError, UnsupportedError
 from nni2ray.results import RunStatus
 from nni2ray.secrets import mask_text
-from nni2ray.translate import SchedulerKind, SearcherKind, TunePlan
-from nni2ray.trials import ResultKey
+from nni2ray.translate import (
+    DISPATCHER_HINT,
+    SchedulerKind,
+    SearcherKind,
+    TunePlan,
+    dispatcher_message,
+)
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
 CALL_FAILED: Any = type("CallFailed", (), {"__repr__": lambda self: "CALL_FAILED"})()
 
 #: The file, next to ``experiment.json``, that keeps a failed algorithm's traceback.
 ERROR_FILE = "algorithm_error.txt"
+
+#: The file, next to ``experiment.json``, that keeps every traceback of a method that may
+#: fail without ending the run (:data:`RECOVERABLE`).
+EXCEPTIONS_FILE = "algorithm_exceptions.txt"
+
+#: Methods whose exception is recorded while the run goes on; in any other method (
+#: ``generate_parameters``, ``update_search_space``, ``assess_trial``) it ends the run.
+RECOVERABLE = frozenset({"receive_trial_result", "trial_end"})
 
 _SHIM_PACKAGE = "nni2ray.trials._shim.nni"
 _SHIM_MODULES = ("recoverable", "utils", "tuner", "assessor", "typehint", "trial")
@@ -50,6 +65,7 @@ class AlgorithmFailure:
     method: str
     summary: str
     traceback: str
+    title: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,7 +79,7 @@ class AlgorithmFailure:
     def error(self, saved_to: Path | None = None) -> AlgorithmError:
         hint = f"traceback above and in {saved_to}" if saved_to else "traceback above"
         return AlgorithmError(
-            f"the custom {self.role} raised {self.summary}",
+            f"{self.title or 'the custom ' + self.role} raised {self.summary}",
             file=self.file,
             field=self.method,
             hint=hint,
@@ -82,10 +98,18 @@ def _serve(calls: queue.Queue[Callable[[], None]]) -> None:
 class UserAlgorithm:
     """A user's tuner or assessor object; :meth:`call` runs its methods and keeps failures."""
 
-    def __init__(self, obj: Any, role: str, file: str | None, class_name: str = "") -> None:
+    def __init__(
+        self, obj: Any, role: str, file: str | None, class_name: str = "", title: str = ""
+    ) -> None:
         self.obj, self.role, self.file = obj, role, file
         self.class_name = class_name or type(obj).__name__
+        #: How messages name it: ``the custom tuner``, ``NNI's TPE tuner``.
+        self.title = title or f"the custom {role}"
         self.failure: AlgorithmFailure | None = None
+        #: Exceptions of :data:`RECOVERABLE` methods, the run went on after each.
+        self.recovered: list[AlgorithmFailure] = []
+        #: Set by the driver: the run folder, where :data:`EXCEPTIONS_FILE` is written.
+        self.output: Path | None = None
         #: Set by the driver: True once the run must end (deadline, Ctrl-C). While it is
         #: set, a call runs in this algorithm's own thread and is abandoned when the run
         #: must end, so a blocking tuner cannot stall the run.
@@ -111,7 +135,10 @@ class UserAlgorithm:
         except Exception as exc:
             if type(exc).__name__ in passthrough:
                 raise
-            self.fail(method, exc)
+            if method in RECOVERABLE:
+                self.recover(method, exc)
+            else:
+                self.fail(method, exc)
             return CALL_FAILED
 
     def _guarded(self, method: str, args: Any, kwargs: Any) -> Any:
@@ -139,7 +166,7 @@ class UserAlgorithm:
             if self.stop_when():
                 self.abandoned = True
                 print(
-                    f"nni2ray: the custom {self.role} {self.class_name}.{method} did not "
+                    f"nni2ray: {self.title} {self.class_name}.{method} did not "
                     f"return within {time.monotonic() - start:.0f} s; the run ends without "
                     "waiting for it",
                     file=sys.stderr,
@@ -150,14 +177,35 @@ class UserAlgorithm:
             return value
         raise value
 
-    def fail(self, method: str, exc: BaseException) -> None:
-        """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
+    def _failure(self, method: str, exc: BaseException) -> AlgorithmFailure:
         text = mask_text("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         first_line = mask_text((str(exc).splitlines() or [""])[0])
         summary = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
         where = f"{self.class_name}.{method}"
-        self.failure = AlgorithmFailure(self.role, self.file, where, summary, text)
-        print(f"nni2ray: the custom {self.role} {where} raised:\n{text}", file=sys.stderr, end="")
+        return AlgorithmFailure(self.role, self.file, where, summary, text, self.title)
+
+    def fail(self, method: str, exc: BaseException) -> None:
+        """Record ``exc`` as this algorithm's failure and print its traceback on stderr."""
+        self.failure = failure = self._failure(method, exc)
+        where = failure.method
+        print(
+            f"nni2ray: {self.title} {where} raised:\n{failure.traceback}", file=sys.stderr, end=""
+        )
+
+    def recover(self, method: str, exc: BaseException) -> None:
+        """Keep ``exc`` (a :data:`RECOVERABLE` method's) in the exceptions file; the run goes
+        on. The first one is announced by one warning line naming the algorithm and file."""
+        failure = self._failure(method, exc)
+        self.recovered.append(failure)
+        if self.output is not None:
+            write_exceptions(self.output, [failure], append=True)
+        if len(self.recovered) == 1:
+            where = self.output / EXCEPTIONS_FILE if self.output else EXCEPTIONS_FILE
+            print(
+                f"nni2ray: warning: {self.title} {failure.method} raised {failure.summary}; "
+                f"the run goes on (this traceback and any later one: {where})",
+                file=sys.stderr,
+            )
 
     def close(self) -> None:
         """NNI's end of the dispatcher loop: ``_on_exit``, also after a method raised."""
@@ -223,12 +271,13 @@ def is_tuner(obj: Any) -> bool:
 
 
 def not_a_tuner(class_name: str, file: str | None, role: str) -> UnsupportedError:
+    """``run``'s refusal of a class that is no Tuner (the text is translate's, which refuses
+    a class that is a dispatcher in its source)."""
     return UnsupportedError(
-        f"{class_name} is not an NNI Tuner (custom advisors that implement NNI's message "
-        "dispatcher cannot run on Ray Tune)",
+        dispatcher_message(class_name),
         file=file,
         field=f"{role}.className",
-        hint="subclass nni.tuner.Tuner and implement generate_parameters",
+        hint=DISPATCHER_HINT,
     )
 
 
@@ -241,7 +290,8 @@ def check_custom_algorithms(plan: TunePlan) -> None:
         AlgorithmError: the module does not import or has no such class.
         UnsupportedError: a custom tuner or advisor class is not an NNI Tuner.
     """
-    if plan.searcher.kind == SearcherKind.CUSTOM:
+    # NNI's own tuner classes (``nni_builtin``) are the driver's _algorithm_backend's matter.
+    if plan.searcher.kind == SearcherKind.CUSTOM and not plan.searcher.kwargs.get("nni_builtin"):
         kwargs = plan.searcher.kwargs
         role = str(kwargs.get("role", "tuner"))
         cls, file = _find_class(kwargs["class_name"], kwargs.get("code_directory"), role)
@@ -250,6 +300,78 @@ def check_custom_algorithms(plan: TunePlan) -> None:
     if plan.scheduler.kind == SchedulerKind.CUSTOM:
         kwargs = plan.scheduler.kwargs
         _find_class(kwargs["class_name"], kwargs.get("code_directory"), "assessor")
+
+
+class NniImportError(AlgorithmError):
+    """NNI's own algorithm class does not import in the driver (``--algorithm-backend auto``
+    falls back to the stand-in)."""
+
+
+def load_nni_algorithm(
+    class_name: str, class_args: dict[str, Any], role: str, title: str
+) -> UserAlgorithm:
+    """Import NNI's own ``class_name`` (see :func:`import_nni_class`) and construct it.
+
+    Raises:
+        NniImportError: the class does not import (its traceback is printed on stderr).
+        AlgorithmError: its constructor raised (the traceback is printed on stderr first).
+    """
+    module_name, _, attr = class_name.rpartition(".")
+    cls = import_nni_class(class_name, role)
+    file = getattr(sys.modules.get(module_name), "__file__", None)
+    try:
+        obj = cls(**class_args)
+    except Exception as exc:
+        failed = UserAlgorithm(None, role, file, class_name=attr, title=title)
+        failed.fail("__init__", exc)
+        assert failed.failure is not None
+        raise failed.failure.error() from exc
+    return UserAlgorithm(obj, role, file, title=title)
+
+
+def import_nni_class(class_name: str, role: str = "tuner") -> Any:
+    """Import NNI's own ``module.Class`` from the installed ``nni``.
+
+    The stand-in ``nni`` package a custom algorithm's import left in ``sys.modules`` is
+    taken out first, so that the real one is imported.
+
+    Raises:
+        NniImportError: it does not import (nni or one of its packages missing or broken).
+    """
+    module_name, _, attr = class_name.rpartition(".")
+    shim = sys.modules.get("nni")
+    if shim is not None and getattr(shim, "__name__", "") == _SHIM_PACKAGE:
+        for name in [n for n in sys.modules if n == "nni" or n.startswith("nni.")]:
+            del sys.modules[name]
+    try:
+        cls = getattr(importlib.import_module(module_name), attr)
+    except Exception as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        raise NniImportError(
+            f"cannot import NNI's {class_name} ({type(exc).__name__}: {first})",
+            field=f"{role}.name",
+            hint="pip install 'nni2ray[nni]' (NNI 3.0), or --algorithm-backend native",
+        ) from exc
+    _quiet_nni_logging()
+    return cls
+
+
+def _quiet_nni_logging() -> None:
+    """NNI logs every proposal at INFO on stdout outside its dispatcher; keep warnings."""
+    import logging
+
+    logging.getLogger("nni").setLevel(logging.WARNING)
+
+
+def write_exceptions(output: Path, failures: list[AlgorithmFailure], append: bool) -> None:
+    """Write (or append) ``failures``' tracebacks to :data:`EXCEPTIONS_FILE` in ``output``."""
+    blocks = [
+        f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {f.title} {f.method} raised "
+        f"{f.summary}; the run went on\n{f.traceback}"
+        for f in failures
+    ]
+    with (output / EXCEPTIONS_FILE).open("a" if append else "w", encoding="utf-8") as handle:
+        handle.write("".join(blocks))
 
 
 def _import(module_name: str, code_directory: str | None, role: str, where: str) -> ModuleType:
@@ -324,40 +446,25 @@ def close_algorithms(output: Path, meta: dict[str, Any], *parts: Any) -> Algorit
     have a ``user_algorithm`` attribute. Returns the first failure, if any.
     """
     failure = None
+    recovered = []
     for part in parts:
         algorithm = getattr(part, "user_algorithm", None)
         if not isinstance(algorithm, UserAlgorithm):
             continue
         algorithm.close()
         failure = failure or algorithm.failure
+        if algorithm.recovered and algorithm.output is None:  # not written while it ran
+            write_exceptions(output, algorithm.recovered, append=False)
+        recovered += [
+            {"role": f.role, "method": f.method, "error": f.summary} for f in algorithm.recovered
+        ]
+    if recovered:
+        meta["algorithmExceptions"] = {
+            "file": EXCEPTIONS_FILE,
+            "count": len(recovered),
+            "first": recovered[0],
+        }
     if failure is not None:
         meta.update(status=RunStatus.ERROR, error=failure.to_json())
         (output / ERROR_FILE).write_text(failure.traceback, encoding="utf-8")
     return failure
-
-
-def reported_value(result: dict[str, Any]) -> Any:
-    """The metric of a Tune result exactly as the trial reported it.
-
-    Searchers and schedulers receive results flattened (``{"nni_value/default": ...}``);
-    the trainable also sends the value as JSON text, which survives flattening.
-    """
-    text = result.get(ResultKey.VALUE_JSON)
-    if isinstance(text, str):
-        return json.loads(text)
-    if ResultKey.VALUE in result:
-        return result[ResultKey.VALUE]
-    prefix = ResultKey.VALUE + "/"
-    flat = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
-    return _unflatten(flat) if flat else None
-
-
-def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for key, value in flat.items():
-        *parents, last = key.split("/")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return nested

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from nni2ray.experiment import Experiment, display_path, lookup_algorithm, nni_space
@@ -23,8 +24,14 @@ from nni2ray.translate.plan import (
     TunePlan,
 )
 from nni2ray.translate.tuners import (
+    BACKENDS,
+    DISPATCHER_HINT,
+    NNI_TUNER_CLASSES,
     TUNERS,
     UNSUPPORTED_TUNERS,
+    choose_backend,
+    dispatcher_message,
+    native_plan,
     runs_as,
     searcher_words,
     tuner_to_searcher,
@@ -32,6 +39,11 @@ from nni2ray.translate.tuners import (
 
 __all__ = [
     "ASSESSORS",
+    "BACKENDS",
+    "DISPATCHER_HINT",
+    "dispatcher_message",
+    "NNI_TUNER_CLASSES",
+    "native_plan",
     "SCHEDULER_CHOICES",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
@@ -58,6 +70,7 @@ def translate(
     scheduler: str | None = None,
     gpus_per_trial: float | None = None,
     seed: int | None = None,
+    algorithm_backend: str = "native",
 ) -> TunePlan:
     """Map an experiment (and command-line overrides) onto Ray Tune.
 
@@ -66,6 +79,9 @@ def translate(
         max_trials, concurrency, max_duration, gpus_per_trial: override the config's limits.
         scheduler: ``asha``, ``median``, ``hyperband`` or ``none``; overrides the assessor.
         seed: seeds the searcher (overrides ``classArgs.seed``).
+        algorithm_backend: ``native`` (nni2ray's stand-ins; convert's choice), ``auto``
+            (NNI's own tuner class where ``nni`` and its packages are installed) or ``nni``
+            (NNI's class or an error); see :mod:`nni2ray.translate.tuners.nni_classes`.
 
     Raises:
         UnsupportedError: for anything with no Ray Tune equivalent (NAS tuners, invalid
@@ -73,11 +89,13 @@ def translate(
             from their annotations; custom algorithms run in the driver.
     """
     tuning = tuner_to_searcher(experiment.tuner, experiment)
+    tuning = replace(tuning, searcher=_with_seed(tuning.searcher, seed))
+    tuning = choose_backend(experiment.tuner, experiment, tuning, algorithm_backend, seed)
     mode, mode_notes = _resolve_mode(experiment)
     notes: list[Note] = list(experiment.notes) + list(tuning.notes) + list(mode_notes)
     sched, sched_notes = _pick_scheduler(experiment, tuning.scheduler, scheduler, mode)
     notes += sched_notes
-    searcher = _with_seed(tuning.searcher, seed)
+    searcher = tuning.searcher
     limits = experiment.limits
     gpus, gpu_notes = _gpus(experiment, gpus_per_trial)
     return TunePlan(

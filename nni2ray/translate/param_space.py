@@ -125,3 +125,11 @@ def param_space_source(param_space: dict[str, DomainCall], indent: int = 4) -> s
 def nni_space_source() -> str:
     """Return the source of :mod:`nni2ray.experiment.nni_space`, to copy into a project."""
     return Path(nni_space.__file__).read_text(encoding="utf-8")
+
+
+def nni_grid_source() -> str:
+    """Return the source of :mod:`nni2ray.translate.nni_grid` (standard library only, SciPy
+    when present), to copy into a project whose GridSearch covers continuous parameters."""
+    from nni2ray.translate import nni_grid
+
+    return Path(nni_grid.__file__).read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from nni2ray.trials._shim.nni._wire import (
     scalar_of,
     write_parameter_file,
 )
-from nni2ray.trials._trial_run import TrialRun, finite_scalar
+from nni2ray.trials._trial_run import TrialRun, finite_scalar, reported_value
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand, heavy_modules, parse_command
 from nni2ray.trials.command import PythonCall, python_call, split_command
 from nni2ray.trials.context import PARAMETERS_KEY, SEQUENCE_KEY, TrialContext
@@ -72,6 +72,7 @@ __all__ = [
     "prepare_trial",
     "python_call",
     "read_parameter_file",
+    "reported_value",
     "scalar_of",
     "sequence_of",
     "split_command",

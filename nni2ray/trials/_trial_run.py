@@ -26,6 +26,37 @@ def finite_scalar(value: Any) -> float | None:
 _INT64 = 1 << 63
 
 
+def reported_value(result: dict[str, Any]) -> Any:
+    """The metric of a result row exactly as the trial reported it (the inverse of the
+    row :class:`TrialRun` yields).
+
+    ``nni_value`` is made safe for Tune's loggers, and searchers and schedulers receive it
+    flattened (``{"nni_value/default": ...}``); the JSON text survives both.
+    """
+    text = result.get(ResultKey.VALUE_JSON)
+    if isinstance(text, str):
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+    if ResultKey.VALUE in result:
+        return result[ResultKey.VALUE]
+    prefix = ResultKey.VALUE + "/"
+    flat = {k[len(prefix) :]: v for k, v in result.items() if k.startswith(prefix)}
+    return _unflatten(flat) if flat else None
+
+
+def _unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, last = key.split("/")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
 def tune_safe(value: Any) -> Any:
     """``value`` with every integer outside the signed 64-bit range made a float, or its
     decimal text when it is beyond float range too (``10**400``); the rest unchanged."""

@@ -113,12 +113,55 @@ def test_a_script_that_starts_nothing_is_an_error(tmp_path: Path) -> None:
     assert "the launcher ended without starting an experiment" in proc.stderr
 
 
-def test_convert_refuses_a_launcher_with_the_reason(tmp_path: Path) -> None:
+def test_convert_writes_the_config_the_launcher_builds(tmp_path: Path) -> None:
     launcher = FIXTURES / "launcher_run" / "launcher.py"
-    proc = _nni2ray("convert", str(launcher), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    out = tmp_path / "out"
+    proc = _nni2ray("convert", str(launcher), "-o", str(out), "--", "--trials", "4", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "convert stopped launcher.py where it starts its first experiment (quadratic_tpe)" in (
+        proc.stderr
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".nni2ray-convert",
+        "MIGRATION.md",
+        "nni_search_space.py",
+        "train.py",
+        "tune_experiment.py",
+    ]  # launcher.py (it imports nni.experiment) is replaced by tune_experiment.py
+    tune_experiment = (out / "tune_experiment.py").read_text()
+    # What the script set: name, trial command, tuner, limits, its inline search space.
+    assert 'Run the NNI experiment "quadratic_tpe" on Ray Tune.' in tune_experiment
+    assert "TRIAL_ARGV = ['train.py']" in tune_experiment
+    assert "# --- Searcher (NNI tuner: TPE)" in tune_experiment
+    assert '"--num-samples", type=int, default=4' in tune_experiment  # the script's --trials
+    assert '"--max-concurrent", type=int, default=2' in tune_experiment
+    assert '"_value": [\n            0.001,\n            0.5\n        ]' in tune_experiment
+    assert 'mode="max"' in tune_experiment
+    report = (out / "MIGRATION.md").read_text()
+    assert "from the config `launcher.py` builds" in report
+    assert "* `launcher.py`: the Python launcher; tune_experiment.py runs" in report
+
+
+def test_convert_of_a_launcher_that_fails_exits_1_with_the_reason(tmp_path: Path) -> None:
+    script = _launcher(
+        tmp_path,
+        """
+        from nni.experiment import Experiment
+        exp = Experiment('local')
+        exp.config.max_trial_num = 3
+        """,
+    )
+    proc = _nni2ray("convert", str(script), "-o", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 1
-    assert "convert does not take a Python launcher" in proc.stderr
-    assert "nni2ray run launcher.py" in proc.stderr
+    assert "AttributeError: ExperimentConfig does not have field max_trial_num" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"nni2ray: error: {script}: the launcher exited with code 1 (its traceback is above)"
+    )
+    assert not (tmp_path / "out").exists()
+    script.write_text("print('no experiment here')\n")
+    proc = _nni2ray("convert", str(script), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "the launcher ended without starting an experiment" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -62,7 +62,8 @@ def test_missing_submodule_without_real_nni_is_a_clear_error(tmp_path):
         print(error.name)
         print(error)
     """
-    result = run_plain(script, tmp_path, trial_env())
+    # python -S: without site-packages, so a real nni installed there is not found.
+    result = run_plain(script, tmp_path, trial_env(), python_args=["-S"])
     assert result.returncode == 0, result.stderr
     name, message = result.stdout.splitlines()
     assert name == "nni.algorithms"

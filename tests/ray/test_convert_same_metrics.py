@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from nni2ray.cli import main
+from nni2ray.translate.nni_grid import grid_points
 from tests.ray.conftest import run_folder
 from tests.ray.test_convert_e2e import DETERMINISTIC, EXPERIMENTS_DIR, _python
 
@@ -141,3 +144,66 @@ def test_command_form_fixture_reports_what_nni2ray_run_records(name: str, tmp_pa
     if name == "gpu_zero":  # trialGpuNumber 0: both sides hide every GPU
         finals = [sequence[-1] for sequence in recorded.values()]
         assert all(final["visible_gpus"] == 0 for final in finals), finals
+
+
+def test_continuous_grid_launcher_runs_the_grid_points_nni2ray_run_runs(tmp_path: Path) -> None:
+    """GridSearch over loguniform/uniform parameters: the launcher (copied nni_grid.py, no
+    nni2ray) runs NNI's refined grid, the same 6 parameter sets as `nni2ray run`, each with
+    the same result."""
+    folder = EXPERIMENTS_DIR / "continuous_grid"
+    summary = run_folder(folder, tmp_path / "run")
+    recorded = {
+        _key(r.parameters): [_plain(m["value"]) for m in r.metrics] for r in summary.records
+    }
+    space = json.loads((folder / "search_space.json").read_text())
+    expected = [_key(p) for p in itertools.islice(grid_points(space), 6)]  # maxTrialNumber
+    assert sorted(recorded) == sorted(expected)
+
+    out = tmp_path / "converted"
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    assert (out / "nni_grid.py").is_file()
+    for module in ("nni", "nni2ray"):
+        assert _python("-c", f"import {module}", cwd=out).returncode != 0
+    storage = tmp_path / "tune"
+    run = _python("tune_experiment.py", "--storage-path", str(storage), cwd=out, timeout=400)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "Finished 6 trials (0 errored)" in run.stdout, output[-4000:]
+    assert _reported(storage) == recorded
+
+
+def test_annotated_trial_converts_into_tune_code_reporting_what_nni2ray_run_records(
+    tmp_path: Path,
+) -> None:
+    """The annotated_trial fixture, with GridSearch (deterministic parameters on both sides):
+    the converted main.py/model/net.py read the annotated parameters from the trial config and
+    call tune.report; in an interpreter without nni or nni2ray, each parameter set reports
+    exactly the sequence `nni2ray run` records for the annotated original."""
+    exp = tmp_path / "exp"
+    shutil.copytree(EXPERIMENTS_DIR / "annotated_trial", exp)
+    config = (exp / "config.yml").read_text()
+    config = config.replace("maxTrialNumber: 5", "maxTrialNumber: 3")
+    config = config.replace("  name: TPE", "  name: GridSearch")
+    config += (  # never judges: both sides run every step
+        "assessor: {name: Medianstop, classArgs: {optimize_mode: maximize, start_step: 100}}\n"
+    )
+    (exp / "config.yml").write_text(config)
+
+    summary = run_folder(exp, tmp_path / "run")
+    recorded = {
+        _key(r.parameters): [_plain(m["value"]) for m in r.metrics] for r in summary.records
+    }
+    assert len(recorded) == 3 and all(len(v) == 4 for v in recorded.values()), recorded
+
+    out = tmp_path / "converted"
+    assert main(["convert", str(exp), "-o", str(out)]) == 0
+    for name in ("main.py", "model/net.py"):
+        assert "import nni" not in (out / name).read_text()
+    for module in ("nni", "nni2ray"):
+        assert _python("-c", f"import {module}", cwd=out).returncode != 0
+    storage = tmp_path / "tune"
+    run = _python("tune_experiment.py", "--storage-path", str(storage), cwd=out, timeout=400)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-4000:]
+    assert "Finished 3 trials (0 errored)" in run.stdout, output[-4000:]
+    assert _reported(storage) == recorded

@@ -64,32 +64,64 @@ def test_tuner_with_its_own_search_space_format(tmp_path: Path) -> None:
     assert summary.best[0].parameters == {"x": 3, "label": "three"}
 
 
-def test_failing_tuner_stops_the_run_and_keeps_every_record(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _failing_copy(tmp_path: Path, arg: str) -> Path:
     folder = tmp_path / "exp"
     shutil.copytree(COUNTING, folder)
     config = folder / "config.yml"
-    config.write_text(config.read_text().replace("count: 6", "count: 6\n    fail_on_result: 2"))
+    config.write_text(config.read_text().replace("count: 6", f"count: 6\n    {arg}: 2"))
+    return folder
+
+
+def test_tuner_raising_in_receive_trial_result_is_recorded_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _failing_copy(tmp_path, "fail_on_result")
     _records(tmp_path, monkeypatch)
     out = tmp_path / "out"
     code = main(["run", str(folder), "--output", str(out), "--quiet"])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 0
+    exceptions = out / "algorithm_exceptions.txt"
     message = "ValueError: refusing the result of parameter set 2"
+    warning = (
+        f"nni2ray: warning: the custom tuner CountingTuner.receive_trial_result raised "
+        f"{message}; the run goes on (this traceback and any later one: {exceptions})"
+    )
+    assert warning in err.splitlines()
+    assert "Traceback" not in err
+    text = exceptions.read_text()
+    assert "Traceback (most recent call last)" in text and message in text
+    assert "counting_tuner.py" in text  # the frame that raised
+    export = _export(out)
+    assert [e["parameter"]["x"] for e in export] == [1, 2, 3, 4, 5, 6]  # every trial ran
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["status"] == "DONE"
+    assert meta["algorithmExceptions"]["count"] == 1
+    assert not (out / "algorithm_error.txt").exists()
+
+
+def test_tuner_raising_in_generate_parameters_stops_the_run_and_keeps_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _failing_copy(tmp_path, "fail_on_generate")
+    _records(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    code = main(["run", str(folder), "--output", str(out), "--quiet", "--concurrency", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    message = "ValueError: refusing to generate parameter set 2"
     assert "Traceback (most recent call last)" in err and message in err
     last = err.strip().splitlines()[-1]
     error_file = out / "algorithm_error.txt"
     assert last == (
         f"nni2ray: error: {folder / 'algorithms' / 'counting_tuner.py'}: "
-        f"CountingTuner.receive_trial_result: the custom tuner raised {message}; "
+        f"CountingTuner.generate_multiple_parameters: the custom tuner raised {message}; "
         f"traceback above and in {error_file}"
     )
     assert message in error_file.read_text()
     meta = json.loads((out / "experiment.json").read_text())
     assert meta["status"] == "ERROR"
-    assert meta["error"]["method"] == "CountingTuner.receive_trial_result"
+    assert meta["error"]["method"] == "CountingTuner.generate_multiple_parameters"
     export = _export(out)
-    assert [e["parameter"]["x"] for e in export][:3] == [1, 2, 3]
-    assert export[2]["status"] == "SUCCEEDED" and export[2]["value"] == {"default": 30, "x": 3}
-    assert len(export) < 6  # no new trial after the failure
+    assert [e["parameter"]["x"] for e in export] == [1, 2]  # no new trial after the failure
+    assert all(e["status"] == "SUCCEEDED" or e["status"] == "EARLY_STOPPED" for e in export)

@@ -128,3 +128,81 @@ def test_no_annotation_at_all_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text("print('no annotations')\n")
     with pytest.raises(Exception, match="no NNI annotation found"):
         load_experiment(tmp_path)
+
+
+def test_keep_layout_replaces_only_the_annotated_statements() -> None:
+    source = textwrap.dedent(
+        '''
+        """Doc."""
+        # a comment the user wrote
+        import math  # kept
+
+
+        def f(x):
+            """@nni.variable(nni.choice(1, 2), name=a)"""
+            a = 1  # the default
+            """@nni.function_choice(math.sin(x), math.cos(x), name=g)"""
+            y = math.sin(x)
+            """@nni.report_final_result(a + y)"""
+            return {'single': 'quotes kept'}
+        '''
+    )
+    space: dict[str, object] = {}
+    text = expand_source(source, "mod", space, keep_layout=True)
+    assert text == textwrap.dedent(
+        '''
+        """Doc."""
+        import nni
+        # a comment the user wrote
+        import math  # kept
+
+
+        def f(x):
+            a = nni.choice({1: 1, 2: 2}, name='a', key='mod/a/choice')  # the default
+            y = FUNCTION_CHOICE
+            nni.report_final_result(a + y)
+            return {'single': 'quotes kept'}
+        '''
+    ).replace(
+        "FUNCTION_CHOICE",
+        "nni.function_choice({'math.sin(x)': lambda: math.sin(x), "
+        "'math.cos(x)': lambda: math.cos(x)}, name='g', key='mod/g/function_choice')",
+    )
+    unparsed_space: dict[str, object] = {}
+    assert expand_source(source, "mod", unparsed_space) is not None
+    assert space == unparsed_space  # the same search space either way
+
+
+def test_keep_layout_falls_back_to_the_unparsed_module() -> None:
+    # A smart parameter written as a call (not an annotation) is keyed too: the whole
+    # module is unparsed, as NNI 2.x does.
+    source = 'x = nni.uniform(0, 1)  # comment\n"""@nni.report_final_result(x)"""\n'
+    text = expand_source(source, "m", {}, keep_layout=True)
+    assert text == expand_source(source, "m", {})
+    assert text is not None and "# comment" not in text
+    # Two statements on one line: the annotated one does not own its line.
+    source = '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1; b = 2\n'
+    assert expand_source(source, "m", {}, keep_layout=True) == expand_source(source, "m", {})
+
+
+def test_keep_defaults_gives_each_smart_parameter_the_annotated_value() -> None:
+    source = textwrap.dedent(
+        '''
+        """@nni.variable(nni.loguniform(0.001, 0.1), name=lr)"""
+        lr = 0.01
+        """@nni.function_choice(relu(x), tanh(x), name=act)"""
+        y = 2 * relu(x)
+        '''
+    )
+    space: dict[str, object] = {}
+    text = expand_source(source, "m", space, keep_layout=True, keep_defaults=True)
+    assert text is not None
+    assert "lr = nni.loguniform(0.001, 0.1, default=0.01, name='lr', key='m/lr/loguniform')" in text
+    assert (
+        "y = 2 * nni.function_choice({'relu(x)': lambda: relu(x), 'tanh(x)': lambda: tanh(x)}, "
+        "default=lambda: relu(x), name='act', key='m/act/function_choice')" in text
+    )
+    assert space == {
+        "m/lr/loguniform": {"_type": "loguniform", "_value": [0.001, 0.1]},
+        "m/act/function_choice": {"_type": "choice", "_value": ["relu(x)", "tanh(x)"]},
+    }

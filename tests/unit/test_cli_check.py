@@ -134,7 +134,8 @@ def test_full_cli_check_does_not_import_ray() -> None:
 def test_check_says_what_run_uses_and_which_packages_are_there(
     in_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert check(["check", "fixtures/experiments/nested_choice"]) == 0
+    folder = "fixtures/experiments/nested_choice"
+    assert check(["check", folder, "--algorithm-backend", "native"]) == 0
     lines = capsys.readouterr().out.splitlines()
     runs = lines[lines.index("runs as:") + 1 :]
     assert runs[0].startswith("  tuner TPE: Optuna's TPESampler with a constant liar")

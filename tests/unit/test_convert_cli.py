@@ -166,18 +166,52 @@ def test_search_space_table_shows_choice_values(tmp_path: Path) -> None:
     assert "`options`" not in report
 
 
-def test_annotated_trial_is_refused_with_exit_1(
+def test_annotated_trial_converts_into_plain_tune_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "annotated"
     folder.mkdir()
     (folder / "trial.py").write_text(
-        '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1\n"""@nni.report_final_result(a)"""\n'
+        "def relu(x):\n    return max(x, 0)\n\n"
+        '"""@nni.variable(nni.choice(1, 2), name=a)"""\na = 1\n'
+        '"""@nni.variable(nni.uniform(0.5, 1.5), name=b)"""\nb = 1.0\n'
+        '"""@nni.function_choice(relu(a), relu(-a), name=f)"""\nc = relu(a)\n'
+        '"""@nni.report_intermediate_result(a * b)"""\n'
+        '"""@nni.report_final_result(a + b + c)"""\n'
     )
     (folder / "config.yml").write_text(
         "trialCommand: python3 trial.py\nuseAnnotation: true\ntrialConcurrency: 1\n"
         "tuner: {name: Random}\ntrainingService: {platform: local}\n"
     )
-    assert main(["convert", str(folder), "-o", str(tmp_path / "out")]) == 1
-    errors = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
-    assert any("useAnnotation" in line for line in errors), errors
+    out = tmp_path / "out"
+    assert main(["convert", str(folder), "-o", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+    code = (out / "trial.py").read_text()
+    # Each annotated line reads its parameter; its own value stays the standalone default.
+    assert "a = _tune_choice({1: 1, 2: 2}, 'trial/a/choice', 1)" in code
+    assert "b = _tune_parameter('trial/b/uniform', 1.0)" in code
+    choice = "{'relu(a)': lambda: relu(a), 'relu(-a)': lambda: relu(-a)}"
+    assert f"c = _tune_choice({choice}, 'trial/f/function_choice', lambda: relu(a))()" in code
+    assert code.startswith("import json\nimport os\nfrom ray import tune\n\n\n")
+    assert code.endswith(
+        "def relu(x):\n    return max(x, 0)\n\n"
+        + "\n".join(
+            [
+                "a = _tune_choice({1: 1, 2: 2}, 'trial/a/choice', 1)",
+                "b = _tune_parameter('trial/b/uniform', 1.0)",
+                f"c = _tune_choice({choice}, 'trial/f/function_choice', lambda: relu(a))()",
+                'tune.report({"default": a * b})',
+                'tune.report({"default": a + b + c, "final_result": True})',
+                "",
+            ]
+        )
+    )
+    assert 'tune.report({"default": a * b})' in code
+    assert 'tune.report({"default": a + b + c, "final_result": True})' in code
+    assert "nni" not in code.replace("nni_", "").replace("NNI", "")
+    launcher = (out / "tune_experiment.py").read_text()
+    # The search space the launcher samples is the one the annotations declare.
+    assert '"trial/f/function_choice": {' in launcher and '"trial/b/uniform"' in launcher
+    assert (
+        "Run the experiment with `python tune_experiment.py`" in (out / "MIGRATION.md").read_text()
+    )

@@ -18,15 +18,15 @@ from nni2ray.errors import AlgorithmError, UnsupportedError
 from nni2ray.experiment import load_experiment
 from nni2ray.runtime._user_algorithms import (
     ERROR_FILE,
+    EXCEPTIONS_FILE,
     UserAlgorithm,
     close_algorithms,
     load_algorithm,
-    reported_value,
 )
 from nni2ray.runtime.schedulers._custom import CustomAssessorScheduler
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
 from nni2ray.translate import translate
-from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY
+from nni2ray.trials import PARAMETERS_KEY, SEQUENCE_KEY, reported_value
 from nni2ray.trials._shim.nni import NoMoreTrialError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -311,25 +311,64 @@ class FailingTuner(RecordingTuner):
         self.calls.append(("on_exit",))
 
 
-def test_a_failing_tuner_finishes_the_search_and_is_recorded(
+class FailingGenerateTuner(FailingTuner):
+    def generate_multiple_parameters(self, ids: list[int], **kwargs: Any) -> list[Any]:
+        if ids[0] == 1:
+            raise KeyError("boom")
+        return super().generate_multiple_parameters(ids, **kwargs)
+
+
+def test_an_error_in_receive_trial_result_is_recorded_and_the_search_goes_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     searcher = _searcher(FailingTuner())
+    searcher.user_algorithm.output = tmp_path
     searcher.suggest("a")
     searcher.on_trial_complete("a", _final(1.0))
-    assert "KeyError: 'boom'" in capsys.readouterr().err
+    searcher.suggest("b")
+    searcher.on_trial_complete("b", _final(2.0))
+    err = capsys.readouterr().err
+    # One warning line, naming the algorithm, the method and the file; no traceback on stderr.
+    assert err == (
+        "nni2ray: warning: the custom tuner FailingTuner.receive_trial_result raised "
+        f"KeyError: 'boom'; the run goes on (this traceback and any later one: "
+        f"{tmp_path / EXCEPTIONS_FILE})\n"
+    )
+    assert searcher.suggest("c") != Searcher.FINISHED  # the search goes on
+    tuner = searcher.user_algorithm.obj
+    assert ("end", 0, True) in tuner.calls and ("end", 1, True) in tuner.calls
+    text = (tmp_path / EXCEPTIONS_FILE).read_text()
+    assert text.count("Traceback (most recent call last)") == 2
+    assert "FailingTuner.receive_trial_result raised KeyError: 'boom'" in text
+    meta: dict[str, Any] = {"status": "DONE"}
+    assert close_algorithms(tmp_path, meta, searcher, object()) is None
+    assert meta["status"] == "DONE"
+    assert meta["algorithmExceptions"]["count"] == 2
+    assert meta["algorithmExceptions"]["file"] == EXCEPTIONS_FILE
+
+
+def test_an_error_in_generate_parameters_ends_the_search_and_is_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    searcher = _searcher(FailingGenerateTuner(), concurrency=1)
+    searcher.suggest("a")
+    searcher.on_trial_complete("a", _final(1.0))
     assert searcher.suggest("b") == Searcher.FINISHED
+    assert "KeyError: 'boom'" in capsys.readouterr().err
     meta: dict[str, Any] = {"status": "DONE"}
     failure = close_algorithms(tmp_path, meta, searcher, object())
-    assert failure is not None and failure.method == "FailingTuner.receive_trial_result"
+    assert failure is not None
+    assert failure.method == "FailingGenerateTuner.generate_multiple_parameters"
     # As in NNI, _on_exit runs when the loop ends, also after a handler raised.
     assert searcher.user_algorithm.obj.calls[-1] == ("on_exit",)
     assert meta["status"] == "ERROR" and meta["error"]["method"] == failure.method
     assert "KeyError: 'boom'" in (tmp_path / ERROR_FILE).read_text()
+    # The receive_trial_result error before it was kept (written at the end: no output set).
+    assert "receive_trial_result" in (tmp_path / EXCEPTIONS_FILE).read_text()
     error = failure.error(tmp_path / ERROR_FILE)
     assert str(error) == (
-        "my_tuner.py: FailingTuner.receive_trial_result: the custom tuner raised KeyError: "
-        f"'boom'; traceback above and in {tmp_path / ERROR_FILE}"
+        "my_tuner.py: FailingGenerateTuner.generate_multiple_parameters: the custom tuner "
+        f"raised KeyError: 'boom'; traceback above and in {tmp_path / ERROR_FILE}"
     )
 
 

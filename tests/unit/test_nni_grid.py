@@ -8,8 +8,11 @@ fastest, vectors of earlier epochs skipped); the derivation is written next to e
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import json
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -165,17 +168,29 @@ def test_a_continuous_grid_is_translated_not_refused(
     assert plan.num_samples == 10  # maxTrialNumber ends the endless grid
 
 
-def test_convert_writes_no_launcher_for_an_endless_grid(
+def test_convert_carries_the_endless_grid_into_the_launcher(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from nni2ray.cli import main
     from tests.conftest import EXPERIMENTS
 
     out = tmp_path / "out"
-    assert main(["convert", str(EXPERIMENTS / "continuous_grid"), "-o", str(out)]) == 1
-    assert capsys.readouterr().err.endswith(
-        "nni2ray: error: config.yml: tuner.name: GridSearch over continuous parameters refines "
-        "NNI's grid forever, which a launcher's finite grid_search cannot; run it with "
-        "`nni2ray run`, or make every parameter finite\n"
-    )
-    assert not (out / "tune_experiment.py").exists() and (out / "MIGRATION.md").exists()
+    assert main(["convert", str(EXPERIMENTS / "continuous_grid"), "-o", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+    launcher = (out / "tune_experiment.py").read_text()
+    assert "class NniGridSearch(Searcher)" in launcher and "nni_grid.grid_points" in launcher
+    compile(launcher, "tune_experiment.py", "exec")
+    # The copied module is nni2ray's, and yields NNI's order on its own (no nni2ray import).
+    copied = (out / "nni_grid.py").read_text()
+    assert copied == Path(nni_grid.__file__).read_text()
+    assert "nni2ray" not in copied.replace("nni2ray/", "")
+    spec = importlib.util.spec_from_file_location("copied_nni_grid", out / "nni_grid.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        space = json.loads((EXPERIMENTS / "continuous_grid" / "search_space.json").read_text())
+        assert list(itertools.islice(module.grid_points(space), 6)) == _first(space, 6)
+    finally:
+        del sys.modules[spec.name]

@@ -53,11 +53,16 @@ serve, `NoMoreTrialError`, is dropped), gets each final result with
 `receive_trial_result(parameter_id, parameters, value)` and `trial_end(parameter_id,
 success)`. The assessor gets `assess_trial(trial_id, history)` after every intermediate
 result and `trial_end(trial_id, success)`; a Bad verdict stops the trial.
+
+A class that raises in `receive_trial_result` or `trial_end` (NNI's own TPE does, with a
+KeyError) does not end the run: its traceback is printed and appended to ERRORS_FILE, and
+the trials go on. An error in `generate_parameters` ends the run with its traceback.
 """
 
 import copy
 import importlib
 import sys
+import traceback
 from collections import deque
 from pathlib import Path
 
@@ -65,6 +70,8 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search import Searcher
 
 HERE = Path(__file__).resolve().parent
+#: Where the tracebacks of the calls that raised are kept (the converted project's folder).
+ERRORS_FILE = HERE.parent / "algorithm_errors.txt"
 FINAL_KEY = "final_result"
 # Keys Ray Tune adds to a result; the rest is what the trial reported.
 TUNE_KEYS = {
@@ -82,6 +89,21 @@ def load(class_name, code_directory, class_args):
             sys.path.insert(0, folder)
     module_name, _, name = class_name.rpartition(".")
     return getattr(importlib.import_module(module_name), name)(**class_args)
+
+
+def recorded_call(algorithm, method, *args, **kwargs):
+    """Call `algorithm.method`; an exception is printed, kept in ERRORS_FILE, and swallowed
+    (the run goes on, as `nni2ray run` does): returns False then, else True."""
+    try:
+        getattr(algorithm, method)(*args, **kwargs)
+    except Exception:
+        where = f"{type(algorithm).__name__}.{method}"
+        text = f"the custom class {where} raised (the run goes on):\\n{traceback.format_exc()}"
+        print(text, file=sys.stderr, end="", flush=True)
+        with open(ERRORS_FILE, "a", encoding="utf-8") as errors:
+            errors.write(text)
+        return False
+    return True
 
 
 def reported(result):
@@ -150,8 +172,14 @@ class CustomTunerSearch(Searcher):
         if trial is not None and result.get(FINAL_KEY) and not trial[2]:
             trial[2] = True
             parameters = copy.deepcopy(trial[1])
-            self.tuner.receive_trial_result(
-                trial[0], parameters, reported(result), customized=False, trial_job_id=trial_id
+            recorded_call(
+                self.tuner,
+                "receive_trial_result",
+                trial[0],
+                parameters,
+                reported(result),
+                customized=False,
+                trial_job_id=trial_id,
             )
 
     def on_trial_complete(self, trial_id, result=None, error=False):
@@ -161,7 +189,7 @@ class CustomTunerSearch(Searcher):
         if trial is None:
             return
         self.credits += 1  # NNI asks for one new trial whenever a trial ends
-        self.tuner.trial_end(trial[0], not error and trial[2])
+        recorded_call(self.tuner, "trial_end", trial[0], not error and trial[2])
 
 
 class CustomAssessorScheduler(FIFOScheduler):
@@ -200,7 +228,7 @@ class CustomAssessorScheduler(FIFOScheduler):
 
     def _end(self, trial, success):
         if self.histories.pop(trial.trial_id, None):
-            self.assessor.trial_end(trial.trial_id, success)
+            recorded_call(self.assessor, "trial_end", trial.trial_id, success)
 
     def debug_string(self):
         return f"custom assessor {type(self.assessor).__name__}"

@@ -9,11 +9,13 @@ from typing import Any
 from nni2ray.convert.launcher._algorithms import SCHEDULER_SOURCES, SEARCHER_SOURCES
 from nni2ray.convert.launcher._command import TrialLaunch
 from nni2ray.convert.launcher._template import LAUNCHER
-from nni2ray.translate import SearcherKind, TunePlan
+from nni2ray.translate import SearcherKind, TunePlan, nni_space
 from nni2ray.translate.param_space import param_space_source, search_space_to_param_space
 
 #: The file name of the copied ``nni2ray/experiment/nni_space.py`` in a converted project.
 SPACE_MODULE = "nni_search_space.py"
+#: The file name of the copied ``nni2ray/translate/nni_grid.py`` (continuous GridSearch).
+GRID_MODULE = "nni_grid.py"
 LAUNCHER_NAME = "tune_experiment.py"
 
 
@@ -34,6 +36,8 @@ def launcher_source(
         gpu_indices: NNI's gpuIndices (the GPUs trials may use), None for all.
     """
     searcher_imports, searcher = SEARCHER_SOURCES[plan.searcher.kind].source(plan.searcher)
+    if refined_grid(plan):
+        searcher = _REFINED_GRID_SEARCHER
     scheduler_imports, scheduler = SCHEDULER_SOURCES[plan.scheduler.kind].source(plan.scheduler)
     imports = sorted(set(searcher_imports + scheduler_imports))
     return LAUNCHER.substitute(
@@ -115,8 +119,59 @@ def _resources(plan: TunePlan) -> str:
     return repr(resources)
 
 
+def refined_grid(plan: TunePlan) -> bool:
+    """GridSearch over a space with continuous parameters: NNI refines its grid epoch after
+    epoch, endlessly; the launcher follows it with the copied ``nni_grid.py``."""
+    space = plan.search_space
+    return (
+        plan.searcher.kind == SearcherKind.GRID
+        and isinstance(space, dict)
+        and not nni_space.is_finite(space)
+    )
+
+
+_REFINED_GRID_SEARCHER = """\
+    # NNI's GridSearch over continuous parameters: every parameter starts at its median and
+    # the grid is refined epoch after epoch, for ever; the trial limit (--num-samples) or the
+    # time budget ends the run, as under NNI. nni_grid.py (copied from nni2ray, standard
+    # library only) yields NNI 3.0's points in NNI's order.
+    import itertools
+
+    import nni_grid
+    from ray.tune.search import Searcher
+
+    class NniGridSearch(Searcher):
+        def __init__(self):
+            super().__init__()
+            self.index, self.points = 0, None
+
+        def suggest(self, trial_id):
+            if self.points is None:  # a generator does not pickle: rebuilt where it stopped
+                points = nni_grid.grid_points(SEARCH_SPACE)
+                self.points = itertools.islice(points, self.index, None)
+            point = next(self.points, None)
+            if point is None:
+                return Searcher.FINISHED
+            self.index += 1
+            return {"nni_params": point}
+
+        def on_trial_complete(self, trial_id, result=None, error=False):
+            pass
+
+        def __getstate__(self):
+            return dict(self.__dict__, points=None)
+
+    return NniGridSearch()"""
+
+
 def _param_space(plan: TunePlan) -> str:
     head = "def make_param_space(num_samples: int) -> tuple[dict, int]:\n"
+    if refined_grid(plan):
+        return head + (
+            '    """NniGridSearch (make_searcher) suggests every trial\'s parameters in NNI\'s\n'
+            '    grid order ({"nni_params": ...}); num_samples is the trial limit."""\n'
+            "    return {}, num_samples"
+        )
     if plan.searcher.kind == SearcherKind.CUSTOM:
         return head + (
             '    """The custom tuner suggests every trial\'s parameters ({"nni_params": ...})."""\n'

@@ -7,6 +7,7 @@ from nni2ray.convert.rewrites.get_next_parameter import RewriteGetNextParameter
 from nni2ray.convert.rewrites.merge_parameter import RewriteMergeParameter
 from nni2ray.convert.rewrites.report_final_result import RewriteReportFinalResult
 from nni2ray.convert.rewrites.report_intermediate_result import RewriteReportIntermediateResult
+from nni2ray.convert.rewrites.smart_parameter import RewriteSmartParameter
 from nni2ray.convert.rewrites.trial_identity import RewriteTrialIdentity
 
 #: Every call rewrite, in the order the README lists them.
@@ -16,6 +17,7 @@ CALL_REWRITES: tuple[CallRewrite, ...] = (
     RewriteReportIntermediateResult(),
     RewriteReportFinalResult(),
     RewriteTrialIdentity(),
+    RewriteSmartParameter(),
 )
 
 #: Qualified NNI name → the rewrite that replaces calls to it.

@@ -11,10 +11,9 @@ from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
     load_algorithm,
-    reported_value,
 )
 from nni2ray.runtime.schedulers._nni_scheduler import NniScheduler, end_trial_process
-from nni2ray.trials import PERIODICAL, SUCCEEDED, ResultKey
+from nni2ray.trials import PERIODICAL, SUCCEEDED, ResultKey, reported_value
 
 
 class CustomAssessorScheduler(NniScheduler):

@@ -21,8 +21,8 @@ from nni2ray.runtime._user_algorithms import (
     UserAlgorithm,
     is_tuner,
     load_algorithm,
+    load_nni_algorithm,
     not_a_tuner,
-    reported_value,
 )
 from nni2ray.trials import (
     EARLY_STOPPED,
@@ -32,6 +32,7 @@ from nni2ray.trials import (
     SEQUENCE_KEY,
     SUCCEEDED,
     ResultKey,
+    reported_value,
 )
 
 _NO_MORE = ("NoMoreTrialError",)
@@ -184,12 +185,19 @@ def custom_tuner_searcher(
             ``update_search_space`` raised.
         UnsupportedError: the class is an NNI advisor (a message dispatcher), not a tuner.
     """
-    algorithm = load_algorithm(
-        kwargs["class_name"],
-        kwargs.get("code_directory"),
-        dict(kwargs.get("class_args") or {}),
-        kwargs.get("role", "tuner"),
-    )
+    role = kwargs.get("role", "tuner")
+    if kwargs.get("nni_builtin"):  # NNI's own class (--algorithm-backend auto|nni)
+        title = f"NNI's {kwargs['nni_builtin']} {role}"
+        algorithm = load_nni_algorithm(
+            kwargs["class_name"], dict(kwargs.get("class_args") or {}), role, title
+        )
+    else:
+        algorithm = load_algorithm(
+            kwargs["class_name"],
+            kwargs.get("code_directory"),
+            dict(kwargs.get("class_args") or {}),
+            role,
+        )
     _check_is_tuner(algorithm, kwargs["class_name"])
     algorithm.call("update_search_space", search_space)
     if algorithm.failure is not None:

@@ -18,10 +18,17 @@ from ray.tune.search import Searcher
 
 from nni2ray.experiment import Experiment, SearchSpace
 from nni2ray.experiment.sampling import sample
-from nni2ray.runtime._user_algorithms import reported_value
 from nni2ray.translate import TunePlan
 from nni2ray.translate.tuners import BUDGET_KEY, bracket_rounds, s_max_of
-from nni2ray.trials import FINAL, PARAMETERS_KEY, PERIODICAL, SEQUENCE_KEY, ResultKey, finite_scalar
+from nni2ray.trials import (
+    FINAL,
+    PARAMETERS_KEY,
+    PERIODICAL,
+    SEQUENCE_KEY,
+    ResultKey,
+    finite_scalar,
+    reported_value,
+)
 
 
 @dataclass

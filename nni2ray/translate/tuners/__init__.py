@@ -21,16 +21,28 @@ from nni2ray.translate.tuners.brackets import (
     s_max_of,
     schedule,
 )
-from nni2ray.translate.tuners.custom import custom_tuner
+from nni2ray.translate.tuners.custom import DISPATCHER_HINT, custom_tuner, dispatcher_message
 from nni2ray.translate.tuners.grid import grid_tuner
 from nni2ray.translate.tuners.hyperopt import hyperopt_tuner
+from nni2ray.translate.tuners.nni_classes import (
+    BACKENDS,
+    NNI_TUNER_CLASSES,
+    choose_backend,
+    native_plan,
+)
 from nni2ray.translate.tuners.optuna import optuna_tuner
 from nni2ray.translate.tuners.packages import runs_as, searcher_words
 from nni2ray.translate.tuners.pbt import pbt_tuner
 from nni2ray.translate.tuners.random import random_tuner
 
 __all__ = [
+    "BACKENDS",
+    "DISPATCHER_HINT",
+    "dispatcher_message",
     "BUDGET_KEY",
+    "NNI_TUNER_CLASSES",
+    "choose_backend",
+    "native_plan",
     "TUNERS",
     "UNSUPPORTED_TUNERS",
     "TunerBuilder",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,3 +61,18 @@ def int_arg(spec: AlgorithmSpec, exp: Experiment, key: str, default: int, low: i
             hint=f"write {key}: {default}",
         )
     return value
+
+
+def installed(package: str) -> bool:
+    """True when ``package`` can be imported (found without importing it).
+
+    The stand-in ``nni`` that loading a custom tuner leaves in ``sys.modules`` does not
+    count: for it, the real package is looked for on ``sys.path``.
+    """
+    try:
+        module = sys.modules.get(package)
+        if module is not None and getattr(module, "__name__", package) != package:
+            return importlib.machinery.PathFinder.find_spec(package) is not None
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):
+        return False

@@ -3,9 +3,17 @@ about what ``run`` will use (looked up with importlib's finder: nothing is impor
 
 from __future__ import annotations
 
-import importlib.util
-
 from nni2ray.translate.plan import SchedulerKind, SearcherCall, SearcherKind, TunePlan
+from nni2ray.translate.tuners._common import installed
+from nni2ray.translate.tuners.nni_classes import (
+    NNI_ADVISORS,
+    NNI_INSTALL,
+    install_line,
+    missing_packages,
+    nni_class_of,
+)
+
+__all__ = ["SCHEDULER_PACKAGES", "SEARCHER_PACKAGES", "installed", "runs_as", "searcher_words"]
 
 #: Packages beyond ray[tune] that a kind imports, with the extra that installs them.
 SEARCHER_PACKAGES: dict[SearcherKind, tuple[tuple[str, ...], str]] = {
@@ -31,17 +39,12 @@ _SEARCHER_WORDS = {
 
 def searcher_words(call: SearcherCall) -> str:
     """What runs for the tuner, in words (``hyperopt (Ray Tune's HyperOptSearch), anneal``)."""
+    if call.kind == SearcherKind.CUSTOM and call.kwargs.get("nni_builtin"):
+        module, _, cls = str(call.kwargs["class_name"]).rpartition(".")
+        return f"NNI's own {cls} ({module}), in the driver"
     words = _SEARCHER_WORDS[call.kind]
     algo = call.kwargs.get("algo")
     return f"{words}, {algo}" if call.kind == SearcherKind.HYPEROPT and algo else words
-
-
-def installed(package: str) -> bool:
-    """True when ``package`` can be imported (without importing it)."""
-    try:
-        return importlib.util.find_spec(package) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _packages(needs: tuple[tuple[str, ...], str] | None) -> str:
@@ -53,14 +56,16 @@ def _packages(needs: tuple[tuple[str, ...], str] | None) -> str:
     return states + (f" (pip install '{extra}')" if missing else "")
 
 
-def runs_as(plan: TunePlan) -> list[str]:
-    """``check``'s lines: the stand-in for the tuner and the assessor, and their packages."""
+def runs_as(plan: TunePlan, backend: str = "native") -> list[str]:
+    """``check``'s lines: what runs for the tuner and the assessor, their packages, and
+    which side (NNI's own class or nni2ray's stand-in) ``--algorithm-backend`` chose."""
     call = plan.searcher
     exact = "exact" if call.exact else "stand-in"
+    builtin = call.kwargs.get("nni_builtin") if call.kind == SearcherKind.CUSTOM else None
+    needs = "needs nni, installed" if builtin else _packages(SEARCHER_PACKAGES.get(call.kind))
     lines = [
         "runs as:",
-        f"  tuner {call.nni_name}: {searcher_words(call)}, {exact}; "
-        f"{_packages(SEARCHER_PACKAGES.get(call.kind))}",
+        f"  tuner {call.nni_name}: {searcher_words(call)}, {exact}; {needs}",
     ]
     scheduler = plan.scheduler
     name = scheduler.nni_name or "(none: nni2ray's default)"
@@ -68,6 +73,36 @@ def runs_as(plan: TunePlan) -> list[str]:
         f"  assessor {name}: {scheduler.kind} scheduler; "
         f"{_packages(SCHEDULER_PACKAGES.get(scheduler.kind))}"
     )
-    nni = "installed" if installed("nni") else "not installed"
-    lines.append(f"  nni {nni}: NNI's own tuner classes are not used (native stand-ins)")
+    lines.append("  " + _backend_line(call, builtin, backend))
     return lines
+
+
+def _backend_line(call: SearcherCall, builtin: object, backend: str) -> str:
+    nni = "installed" if installed("nni") else "not installed"
+    flag = f"--algorithm-backend {backend}"
+    if builtin:
+        return f"backend nni ({flag}): NNI's own {call.nni_name} class runs; nni {nni}"
+    if call.kind == SearcherKind.CUSTOM:
+        return f"backend: the custom class runs in both backends; nni {nni}"
+    if call.nni_name in NNI_ADVISORS:
+        return (
+            f"backend native ({flag}): {call.nni_name} is an NNI advisor; nni2ray's bracket "
+            f"schedule runs in both backends; nni {nni}"
+        )
+    cls = nni_class_of(call.nni_name)
+    if cls is None:
+        return f"backend native ({flag}); nni {nni}"
+    if backend == "native":
+        return f"backend native ({flag}): nni2ray's stand-in; nni {nni}"
+    missing = missing_packages(cls)
+    if not missing and cls.not_auto:
+        return f"backend native ({flag}): {cls.not_auto}; nni installed"
+    if "nni" in missing:
+        return (
+            f"backend native ({flag}): nni not installed, NNI's own tuner classes are not "
+            f"used (native stand-ins; {NNI_INSTALL} runs NNI's own)"
+        )
+    return (
+        f"backend native ({flag}): NNI's {call.nni_name} needs {', '.join(missing)}, "
+        f"not installed ({install_line(missing, cls)}); nni installed"
+    )

@@ -116,7 +116,7 @@ class ClassArgsValidator:
 
 def _schema_and(check: Any, error: str) -> Any:
     try:
-        from schema import And  # type: ignore[import-not-found,unused-ignore]
+        from schema import And  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return check
     return And(check, error=error)
