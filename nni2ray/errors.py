@@ -12,6 +12,7 @@ Hierarchy::
     ├── TrialLaunchError            the trial command or its directory cannot be started
     ├── TrialProtocolError          a trial broke the NNI trial contract
     ├── OutputError                 the output folder cannot be used
+    │   └── DiskFullError           the output folder's disk filled up during a run
     ├── HistoryError                an NNI experiment folder or database cannot be read
     ├── AlgorithmError              a custom tuner/assessor cannot be loaded, or it raised
     └── ConvertError                a trial file cannot be parsed for conversion
@@ -108,6 +109,10 @@ class TrialProtocolError(Nni2RayError):
 
 class OutputError(Nni2RayError):
     """The output folder cannot be created or written."""
+
+
+class DiskFullError(OutputError):
+    """The disk under the output folder filled up: the run stopped, its records kept."""
 
 
 class HistoryError(Nni2RayError):

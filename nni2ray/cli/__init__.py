@@ -22,10 +22,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from nni2ray import __version__
-from nni2ray.errors import Nni2RayError
+from nni2ray.errors import Nni2RayError, OutputError
 from nni2ray.secrets import mask_text
 
 __all__ = ["main", "print_error", "split_launcher_args"]
@@ -137,12 +138,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         try:
             code = handler(args)
-            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            try:
+                sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError) or guard.signum is None:
+                    raise
+                _silence_stdout()  # the terminal went away (SIGHUP): the run is recorded
             return code
         except Nni2RayError as exc:
             if args.debug:
                 raise
             print_error(exc)
+            return 1
+        except OSError as exc:
+            # A full disk in any command (`run` says more itself): one line, no traceback.
+            from nni2ray.results import failed_path, free_bytes, is_disk_full, size_text
+
+            if args.debug or isinstance(exc, BrokenPipeError) or not is_disk_full(exc):
+                raise
+            path = failed_path(exc) or getattr(args, "output", None)  # the command's output
+            free = f" ({size_text(free_bytes(Path(path)))} free)" if path is not None else ""
+            print_error(
+                OutputError(
+                    f"no space left on the device{free}",
+                    file=path,
+                    hint="free some space, then run the command again",
+                )
+            )
             return 1
     except RunInterrupted as exc:
         return exit_code(exc.signum)

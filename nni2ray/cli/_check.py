@@ -52,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
     backend = args.algorithm_backend
     # Refuses, with run's own line, what run would refuse.
     plan = translate(experiment, algorithm_backend=backend)
+    from nni2ray.runtime import check_custom_algorithms
+
+    check_custom_algorithms(plan)  # as run's pre-flight: the custom classes import, tuners
     if args.json:
         print(json.dumps(experiment_to_json(experiment), indent=2))
     else:

@@ -233,12 +233,29 @@ def _run(
 
     try:
         _print_summary(summary, plan.mode)
-        print(tensorboard_for(summary.output))
+        print(_tensorboard_line(summary.output, tensorboard_for))
     except OSError:
         if summary.signum is None:
             raise
         # Stopped by SIGHUP: the terminal is gone (EIO); the records are on disk.
     return summary
+
+
+def _tensorboard_line(output: Path, tensorboard_for: Any) -> str:
+    """The TensorBoard line; on a disk that filled up at the very end, what was not written
+    (the run's records and exports are complete)."""
+    from nni2ray.results import failed_path, free_bytes, is_disk_full, size_text
+
+    try:
+        return str(tensorboard_for(output))
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        path = failed_path(exc) or output / "tensorboard"
+        return (
+            f"TensorBoard: files not written ({path}: no space left on the device, "
+            f"{size_text(free_bytes(path))} free)"
+        )
 
 
 def _run_launcher(args: argparse.Namespace, python: str | None, max_duration: int | None) -> int:
@@ -309,7 +326,9 @@ def _preflight(experiment: Any, plan: Any, python: str | None, *, remote: bool) 
     on a cluster (--address) the paths are the workers', so only warn."""
     from nni2ray.cli._check import fatal_problems, trial_problems
     from nni2ray.errors import TrialLaunchError
+    from nni2ray.runtime import check_custom_algorithms
 
+    check_custom_algorithms(plan)  # before Ray starts; `check` runs the same check
     fatal = [] if remote else fatal_problems(experiment, python, plan)
     for problem in trial_problems(experiment, python, plan):
         if problem not in fatal:

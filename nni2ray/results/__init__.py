@@ -4,6 +4,17 @@ NNI history holds (the prior), and reading NNI's own database."""
 
 from __future__ import annotations
 
+from nni2ray.results._disk import (
+    DISK_FULL_REASON,
+    RESERVE_FILE,
+    SpaceReserve,
+    disk_full_error,
+    failed_path,
+    free_bytes,
+    is_disk_full,
+    low_on_space,
+    size_text,
+)
 from nni2ray.results._failures import FailureReport, failure_report
 from nni2ray.results._folder import (
     RESULTS_DIR,
@@ -38,10 +49,20 @@ from nni2ray.results._records import (
     write_exports,
     write_json,
 )
-from nni2ray.results._supervisor import Supervisor, start_supervisor
+from nni2ray.results._supervisor import RUN_TOKEN_ENV, Supervisor, start_supervisor
 from nni2ray.trials import FINISHED, RUNNING
 
 __all__ = [
+    "RUN_TOKEN_ENV",
+    "DISK_FULL_REASON",
+    "RESERVE_FILE",
+    "SpaceReserve",
+    "disk_full_error",
+    "failed_path",
+    "free_bytes",
+    "is_disk_full",
+    "low_on_space",
+    "size_text",
     "ABANDONED",
     "FINISHED",
     "LOCK_FILE",

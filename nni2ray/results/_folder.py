@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import string
@@ -9,7 +10,8 @@ import time
 from enum import StrEnum
 from pathlib import Path
 
-from nni2ray.errors import OutputError
+from nni2ray.errors import DiskFullError, OutputError
+from nni2ray.results._disk import RESERVE_BYTES, free_bytes, size_text
 
 #: Where runs and imports go unless ``--output`` says otherwise (relative to the cwd).
 RESULTS_DIR = Path("nni2ray-results")
@@ -48,8 +50,25 @@ def prepare_output(path: Path, *, resumable: bool = True) -> Path:
     return probe_output(path)
 
 
+#: Free space a run needs to start: its reserve (see ``SpaceReserve``) and a little more.
+MIN_FREE_TO_START = RESERVE_BYTES + (64 << 10)
+
+
 def probe_output(path: Path) -> Path:
-    """Create ``path/trials`` and prove the folder takes a write (full disk, read-only)."""
+    """Create ``path/trials`` and prove the folder takes a write (full disk, read-only).
+
+    On failure nothing it created is left (a folder left behind would be refused by a
+    plain rerun as not empty, and by ``--resume`` as not a run folder).
+    """
+    free = free_bytes(path)
+    if free is not None and free < MIN_FREE_TO_START:
+        raise DiskFullError(
+            f"not enough free space to start a run ({size_text(free)} free, "
+            f"{size_text(MIN_FREE_TO_START)} needed)",
+            file=path,
+            hint="free some space, then run the same command again",
+        )
+    created = [p for p in (path, path / "trials") if not p.exists()]
     try:
         (path / "trials").mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -58,6 +77,9 @@ def probe_output(path: Path) -> Path:
         finally:
             probe.unlink(missing_ok=True)
     except OSError as exc:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise OutputError(
             f"cannot write the output folder ({exc.strerror or exc})",
             file=path,

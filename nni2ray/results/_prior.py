@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from nni2ray.errors import OutputError
+from nni2ray.results._disk import DISK_FULL_REASON
 from nni2ray.results._folder import inside_output
 from nni2ray.results._records import TrialRecord
 from nni2ray.trials import FINISHED, PARAMETER_FILE, read_parameter_file
 
 #: End reasons that belong to the run stopping, not to the trial: such trials are run again.
-RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration"})
+RUN_STOPPED = frozenset({"interrupted", "maxExperimentDuration", DISK_FULL_REASON})
 
 #: Where the folders of trials that will be run again are moved, out of ``trials/``.
 ABANDONED = "abandoned"

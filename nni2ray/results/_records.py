@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -153,8 +154,14 @@ def from_json_safe(value: Any) -> Any:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (a reader never sees half a file); NaN/inf as strings."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False, default=str))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(json_safe(data), indent=2, allow_nan=False, default=str))
+        os.replace(tmp, path)
+    except OSError:
+        # A full disk: the earlier file stays whole, and the half-written copy goes.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def append_metric(trial_dir: Path, row: dict[str, Any]) -> None:
@@ -199,14 +206,21 @@ def _write_csv(path: Path, records: list[TrialRecord]) -> None:
         _extend(metric_keys, metrics)
         rows.append((record, params, metrics))
     header = ["trialJobId", "sequence", "status", *param_keys, *metric_keys]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for record, params, metrics in rows:
-            row = [record.trial_id, record.sequence, record.status]
-            row += [_cell(params.get(k)) for k in param_keys]
-            row += [_cell(metrics.get(k)) for k in metric_keys]
-            writer.writerow(row)
+    tmp = path.with_name(path.name + ".tmp")  # atomic, as write_json: never half a file
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for record, params, metrics in rows:
+                row = [record.trial_id, record.sequence, record.status]
+                row += [_cell(params.get(k)) for k in param_keys]
+                row += [_cell(metrics.get(k)) for k in metric_keys]
+                writer.writerow(row)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _extend(keys: dict[str, None], mapping: dict[str, Any]) -> None:

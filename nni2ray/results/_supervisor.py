@@ -6,16 +6,19 @@ the driver holds. A driver that finishes writes ``done`` and closes the pipe: th
 supervisor exits. A driver that dies (SIGKILL, a crash, an abort) closes the pipe without
 ``done``: the supervisor takes the folder's lock (so no new run starts in the folder while
 it cleans), ends every trial process of the run for a few seconds (a Ray worker may still
-start one while Ray goes down), releases the lock and exits.
+start one while Ray goes down), and every process of the local Ray the driver started (they
+carry the run's token in their environment, :data:`RUN_TOKEN_ENV`: Ray's agents were seen
+alive long after a SIGKILLed driver), releases the lock and exits.
 
-Run as ``python -m nni2ray.results._supervisor OUTPUT FD``; standard library and nni2ray's
-``trials``/``results`` layers only (no Ray).
+Run as ``python -m nni2ray.results._supervisor OUTPUT FD [TOKEN]``; standard library and
+nni2ray's ``trials``/``results`` layers only (no Ray).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -27,13 +30,18 @@ CLEAN_FOR_S = 5.0
 
 DONE = b"done\n"
 
+#: Set by the driver in the environment of the local Ray it starts (and so of every Ray
+#: process and trial): what the supervisor ends after the driver died.
+RUN_TOKEN_ENV = "NNI2RAY_RUN_TOKEN"
+
 
 class Supervisor:
     """The driver's handle: :meth:`release` when the run ended normally."""
 
-    def __init__(self, process: subprocess.Popen[bytes], write_fd: int) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], write_fd: int, token: str) -> None:
         self.process = process
         self._fd = write_fd
+        self.token = token  # for RUN_TOKEN_ENV
 
     def release(self) -> None:
         if self._fd < 0:
@@ -50,12 +58,14 @@ class Supervisor:
 def start_supervisor(output: Path) -> Supervisor:
     """Start the supervisor for the run in ``output`` (see the module text)."""
     read_fd, write_fd = os.pipe()  # both non-inheritable: no Ray process holds the write end
+    token = secrets.token_hex(8)
     env = dict(os.environ)
     package_root = str(Path(__file__).resolve().parents[2])  # the folder holding nni2ray/
     env["PYTHONPATH"] = os.pathsep.join([package_root, *filter(None, [env.get("PYTHONPATH")])])
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "nni2ray.results._supervisor", str(output), str(read_fd)],
+            [sys.executable, "-m", "nni2ray.results._supervisor", str(output), str(read_fd)]
+            + [token],
             pass_fds=(read_fd,),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -65,7 +75,25 @@ def start_supervisor(output: Path) -> Supervisor:
         )
     finally:
         os.close(read_fd)
-    return Supervisor(process, write_fd)
+    return Supervisor(process, write_fd, token)
+
+
+def end_token_processes(token: str) -> int:
+    """SIGKILL every live process with ``RUN_TOKEN_ENV=token`` in its environment."""
+    wanted = f"{RUN_TOKEN_ENV}={token}".encode()
+    me, ended = os.getpid(), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in environ:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+                ended += 1
+    return ended
 
 
 def _wait_for_driver(fd: int) -> bool:
@@ -85,6 +113,7 @@ def _wait_for_driver(fd: int) -> bool:
 
 def main(argv: list[str]) -> int:
     output, fd = Path(argv[0]), int(argv[1])
+    token = argv[2] if len(argv) > 2 else None
     for sig in (signal.SIGINT, signal.SIGHUP):  # a closed terminal must not stop the clean-up
         signal.signal(sig, signal.SIG_IGN)
     if _wait_for_driver(fd):
@@ -101,6 +130,8 @@ def main(argv: list[str]) -> int:
         deadline = time.monotonic() + CLEAN_FOR_S
         while True:
             end_leftover_trials(output, grace_s=1.0)
+            if token:
+                end_token_processes(token)  # the local Ray the driver started
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.25)

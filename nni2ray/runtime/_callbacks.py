@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -11,7 +12,18 @@ from typing import Any, TextIO
 from ray.tune import Callback
 from ray.tune.stopper import Stopper
 
-from nni2ray.results import RUNNING, TrialRecord, append_metric, inside_output, write_json
+from nni2ray.results import (
+    DISK_FULL_REASON,
+    RUNNING,
+    TrialRecord,
+    append_metric,
+    failed_path,
+    free_bytes,
+    inside_output,
+    is_disk_full,
+    low_on_space,
+    write_json,
+)
 from nni2ray.runtime._progress import Progress
 from nni2ray.startup import mark
 from nni2ray.trials import (
@@ -35,7 +47,8 @@ def _loads(text: Any) -> Any:
 
 
 class RunStopper(Stopper):
-    """Ends the whole run on Ctrl-C or when maxExperimentDuration has passed."""
+    """Ends the whole run on Ctrl-C, when maxExperimentDuration has passed, or when the
+    disk under the run folder is full (``disk_full``: the path a write failed on)."""
 
     def __init__(self, time_budget_s: float | None, stop_event: Any = None) -> None:
         self._start = time.monotonic()
@@ -43,6 +56,9 @@ class RunStopper(Stopper):
         self._stop_event = stop_event  # a threading.Event: a Python launcher's stop()
         self.interrupted = False
         self.out_of_time = False
+        self.disk_full: Path | None = None
+        self.disk_free: int | None = None  # bytes free when the disk was found full
+        self.output = "."  # the run folder (set by the driver)
 
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
         return False
@@ -52,7 +68,17 @@ class RunStopper(Stopper):
             self.out_of_time = True
         if self._stop_event is not None and self._stop_event.is_set():
             self.interrupted = True
-        return self.interrupted or self.out_of_time
+        return self.interrupted or self.out_of_time or self.disk_full is not None
+
+    def on_disk_full(self, exc: OSError, path: Path) -> None:
+        """A write failed for want of space: stop the run (raise anything else)."""
+        if not is_disk_full(exc):
+            raise exc
+        self.mark_disk_full(failed_path(exc) or path)
+
+    def mark_disk_full(self, path: Path) -> None:
+        if self.disk_full is None:
+            self.disk_full, self.disk_free = path, free_bytes(path)
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its stoppers with the experiment state; an Event is not picklable.
@@ -75,6 +101,7 @@ class Recorder(Callback):
     ) -> None:
         self.records: dict[str, TrialRecord] = {}
         self._trials: list[Any] = []  # Tune's own list of the run's trials, kept up to date
+        self._unwritten: set[str] = set()  # closed trials whose trial.json a full disk refused
         self._context = context
         self._stopper = stopper
         self._progress = progress or Progress(stream, quiet=quiet, mode=mode)
@@ -82,7 +109,10 @@ class Recorder(Callback):
     def _trial_dir(self, trial_id: str) -> Path:
         output = Path(self._context.output_dir)
         path = inside_output(output, output / "trials" / trial_id)
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._stopper.on_disk_full(exc, path)
         return path
 
     def on_step_begin(self, iteration: int, trials: list[Any], **info: Any) -> None:
@@ -108,6 +138,7 @@ class Recorder(Callback):
         trial_dir = self._trial_dir(trial.trial_id)
         # The dead worker could not end its trial's process group; on this machine we can.
         end_leftover_trials(Path(self._context.output_dir), trial.trial_id, grace_s=1.0)
+        self._check_space()  # a trial that failed for want of space would fail again
         record = self.records.get(trial.trial_id)
         if record is None:
             return
@@ -115,13 +146,17 @@ class Recorder(Callback):
         record.metrics = []
         metrics = trial_dir / "metrics.jsonl"
         if metrics.exists():
-            metrics.rename(trial_dir / f"metrics.attempt-{record.retries}.jsonl")
+            try:
+                metrics.rename(trial_dir / f"metrics.attempt-{record.retries}.jsonl")
+            except OSError as exc:
+                self._stopper.on_disk_full(exc, metrics)
         reason = getattr(trial, "error_file", None) or "its Ray worker died"
-        print(
-            f"nni2ray: warning: trial {trial.trial_id} failed ({reason}); "
-            f"starting it again (retry {record.retries})",
-            file=sys.stderr,
-        )
+        with contextlib.suppress(OSError, ValueError):  # a terminal gone: go on
+            print(
+                f"nni2ray: warning: trial {trial.trial_id} failed ({reason}); "
+                f"starting it again (retry {record.retries})",
+                file=sys.stderr,
+            )
 
     def on_trial_result(
         self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any], **info: Any
@@ -138,7 +173,11 @@ class Recorder(Callback):
             "time": time.time(),
         }
         record.metrics.append(row)
-        append_metric(self._trial_dir(trial.trial_id), row)
+        trial_dir = self._trial_dir(trial.trial_id)
+        try:
+            append_metric(trial_dir, row)
+        except OSError as exc:
+            self._stopper.on_disk_full(exc, trial_dir / "metrics.jsonl")
         if kind != FINAL:
             self._progress.report(trial.trial_id, len(record.intermediate), row["value"])
         self._progress.status(list(self.records.values()), event=False)
@@ -173,6 +212,8 @@ class Recorder(Callback):
                 self._close(record, status, reason, {})
 
     def _stop_reason(self) -> tuple[str, str]:
+        if self._stopper.disk_full is not None:
+            return TrialStatus.USER_CANCELED, DISK_FULL_REASON
         if self._stopper.interrupted:
             return TrialStatus.USER_CANCELED, "interrupted"
         if self._stopper.out_of_time:
@@ -182,7 +223,18 @@ class Recorder(Callback):
     def _finish(self, trial: Any, status: str, reason: str | None, last: dict[str, Any]) -> None:
         record = self.records.get(trial.trial_id)
         if record is not None and record.end_time is None:
+            if status == TrialStatus.FAILED:
+                self._check_space()
+            if status == TrialStatus.FAILED and self._stopper.disk_full is not None:
+                # Its own writes (prints, files) most likely failed for want of space:
+                # it runs again on --resume instead of counting as failed.
+                status, reason = TrialStatus.USER_CANCELED, DISK_FULL_REASON
             self._close(record, status, reason, last)
+
+    def _check_space(self) -> None:
+        output = Path(self._context.output_dir)
+        if self._stopper.disk_full is None and low_on_space(output):
+            self._stopper.mark_disk_full(output)
 
     def _close(
         self, record: TrialRecord, status: str, reason: str | None, last: dict[str, Any]
@@ -191,8 +243,22 @@ class Recorder(Callback):
         record.exit_code = last.get(ResultKey.EXIT_CODE)
         record.protocol_errors = list(last.get(ResultKey.PROTOCOL_ERRORS) or [])
         record.ignored_finals = [_loads(t) for t in last.get(ResultKey.IGNORED_FINALS) or []]
-        write_json(self._trial_dir(record.trial_id) / "trial.json", record.to_record_json())
+        self._write_record(record)
         self._progress.status(list(self.records.values()), event=True)
+
+    def _write_record(self, record: TrialRecord) -> None:
+        path = self._trial_dir(record.trial_id) / "trial.json"
+        try:
+            write_json(path, record.to_record_json())
+            self._unwritten.discard(record.trial_id)
+        except OSError as exc:  # without trial.json, --resume runs the trial again
+            self._stopper.on_disk_full(exc, path)
+            self._unwritten.add(record.trial_id)
+
+    def write_unwritten(self) -> None:
+        """Try again the ``trial.json`` files a full disk refused (once space is back)."""
+        for trial_id in sorted(self._unwritten):
+            self._write_record(self.records[trial_id])
 
     def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
         self._progress.status(list(self.records.values()), event=False)

@@ -18,11 +18,17 @@ from typing import Any, TextIO
 from nni2ray.errors import OutputError, ResourceError
 from nni2ray.experiment import Experiment, display_path
 from nni2ray.results import (
+    DISK_FULL_REASON,
+    RUN_TOKEN_ENV,
     FolderLock,
     Prior,
     RunStatus,
+    SpaceReserve,
     TrialRecord,
     default_output,
+    disk_full_error,
+    failed_path,
+    is_disk_full,
     latest_output,
     load_prior,
     lock_output,
@@ -136,14 +142,38 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
 def _run(
     experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
 ) -> RunSummary:
+    try:
+        return _run_owned(experiment, plan, options, guard)
+    except OSError as exc:  # a full disk anywhere else: the folder, Ray's start, the end
+        if not is_disk_full(exc):
+            raise
+        path = failed_path(exc) or options.output or Path.cwd()
+        output = options.output or path.parent
+        raise disk_full_error(path, output, _experiment_folder(experiment)) from None
+
+
+def _experiment_folder(experiment: Experiment) -> str:
+    return display_path(experiment.root or experiment.config_file.parent)
+
+
+def _run_owned(
+    experiment: Experiment, plan: TunePlan, options: RunOptions, guard: SignalGuard
+) -> RunSummary:
     output, prior, lock = _prepare(experiment, plan, options)
     try:
-        # Outlives this process: if the driver dies, it ends every trial of the run.
-        supervisor = start_supervisor(output)
+        # Given back when the disk fills up, for experiment.json and the exports.
+        reserve = SpaceReserve(output)
         try:
-            return _run_locked(experiment, plan, options, guard, output, prior)
+            # Outlives this process: if the driver dies, it ends every trial of the run.
+            supervisor = start_supervisor(output)
+            try:
+                return _run_locked(
+                    experiment, plan, options, guard, output, prior, reserve, supervisor.token
+                )
+            finally:
+                supervisor.release()
         finally:
-            supervisor.release()
+            reserve.release()
     finally:
         lock.release()
 
@@ -155,6 +185,8 @@ def _run_locked(
     guard: SignalGuard,
     output: Path,
     prior: Prior,
+    reserve: SpaceReserve,
+    token: str,
 ) -> RunSummary:
     if experiment.use_annotation:
         from nni2ray.experiment import write_annotated_copy
@@ -179,6 +211,9 @@ def _run_locked(
         # A local run serves no other machine: Ray then binds its ports to 127.0.0.1, not
         # to the machine's network address (read when Ray is imported).
         env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    if not options.address:
+        # Inherited by the local Ray's processes: the supervisor ends them if this dies.
+        env[RUN_TOKEN_ENV] = token
     with _environment(env):
         mark("importing ray")
         import ray
@@ -203,7 +238,7 @@ def _run_locked(
                 return _finish_stopped(plan, output, prior, guard.signum)
             _say(options, ray_up_line(options.started, options.address))
             _check_resources(experiment, plan)
-            summary = _fit(experiment, plan, options, output, prior, guard)
+            summary = _fit(experiment, plan, options, output, prior, guard, reserve)
         finally:
             if started_ray:
                 ray.shutdown()
@@ -223,7 +258,8 @@ def _record_wall_time(output: Path, seconds: float) -> None:
         return
     if isinstance(meta, dict):
         meta["wallTime"] = seconds
-        write_json(output / "experiment.json", meta)
+        with contextlib.suppress(OSError):  # a full disk now: the file stays as it was
+            write_json(output / "experiment.json", meta)
 
 
 #: Seconds to wait for a TCP connection to the cluster named by --address.
@@ -426,7 +462,8 @@ def ray_up_line(started: float | None, address: str | None) -> str:
 
 def _say(options: RunOptions, line: str) -> None:
     if not options.quiet:
-        print(line, file=options.stream or sys.stdout, flush=True)
+        with contextlib.suppress(OSError, ValueError):  # a terminal gone (SIGHUP): go on
+            print(line, file=options.stream or sys.stdout, flush=True)
         mark("first line printed")
 
 
@@ -518,6 +555,7 @@ def _fit(
     output: Path,
     prior: Prior,
     guard: SignalGuard,
+    reserve: SpaceReserve,
 ) -> RunSummary:
     from ray import tune
 
@@ -534,6 +572,7 @@ def _fit(
     experiment_id = prior.experiment_id or new_experiment_id()
     context = _context(experiment, plan, options, output, experiment_id)
     stopper = RunStopper(plan.time_budget_s, options.stop_event)
+    stopper.output = str(output)
     total = plan.num_samples + len(prior.records) if plan.num_samples > 0 else None
     progress = Progress(
         options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
@@ -572,7 +611,7 @@ def _fit(
             name=prior.tune_name,
             storage_path=str(output),
             stop=stopper,
-            callbacks=[recorder, TuneResultLoggers()],
+            callbacks=[recorder, TuneResultLoggers(stopper.on_disk_full)],
             verbose=0,
             # A trial whose worker died (node lost, OOM kill) starts again from scratch.
             failure_config=tune.FailureConfig(max_failures=options.max_retries),
@@ -596,11 +635,20 @@ def _fit(
     if guard.signum is None:
         mark("tuner.fit() called")
         try:
-            tuner.fit()
+            with _disk_full_logged_by_ray(stopper):
+                tuner.fit()
+        except Exception as exc:  # Tune's own writes (experiment state, error files)
+            if not is_disk_full(exc):
+                raise
+            stopper.mark_disk_full(failed_path(exc) or output)
         finally:
             progress.close()
+    if stopper.disk_full is not None:
+        reserve.release()  # room for experiment.json and the exports
+        return _finish_disk_full(experiment, output, prior, recorder, meta, stopper)
     recorder.finish_open()
     records = list(recorder.records.values())
+    pause_for_tests("writing", output, guard)
     write_exports(output, records)
     meta.update(
         endTime=time.time(),
@@ -624,6 +672,84 @@ def _fit(
         progress.elapsed(),
         guard.signum,
     )
+
+
+#: Tests only: ``NNI2RAY_TEST_PAUSE_AT=PHASE:SECONDS`` (PHASE: ``writing``, where the
+#: trials have ended and the exports are about to be written) makes the driver write
+#: ``<output>/.paused-PHASE`` and wait there up to SECONDS (default 60) or until a signal
+#: comes, so a test can deliver a signal at that phase boundary of a real run.
+PAUSE_ENV = "NNI2RAY_TEST_PAUSE_AT"
+
+
+def pause_for_tests(phase: str, output: Path, guard: SignalGuard) -> None:
+    name, _, seconds = os.environ.get(PAUSE_ENV, "").partition(":")
+    if name != phase:
+        return
+    (output / f".paused-{phase}").write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + float(seconds or 60)
+    while guard.signum is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _disk_full_logged_by_ray(stopper: Any) -> Iterator[None]:
+    """Tune logs, with a traceback, a failed save of its own experiment state instead of
+    raising it: a full disk said that way stops the run like any other (its line is the
+    run's last), and the log record is dropped."""
+    import logging
+
+    def drop(record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        text = record.getMessage()
+        if is_disk_full(exc) or "No space left on device" in text or "[Errno 28]" in text:
+            stopper.mark_disk_full(failed_path(exc) or Path(stopper.output))
+            return False
+        return True
+
+    handlers = {h for h in logging.getLogger().handlers}
+    for name in list(logging.Logger.manager.loggerDict):
+        if name == "ray" or name.startswith("ray."):
+            handlers.update(logging.getLogger(name).handlers)
+    for handler in handlers:
+        handler.addFilter(drop)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(drop)
+
+
+def _finish_disk_full(
+    experiment: Experiment,
+    output: Path,
+    prior: Prior,
+    recorder: Any,
+    meta: dict[str, Any],
+    stopper: Any,
+) -> RunSummary:
+    """The disk under the run folder filled up and Tune has ended the trials: end what may
+    be left, keep what can still be written, and end the command with one line."""
+    end_leftover_trials(output, grace_s=1.0)  # Tune may have failed before ending them
+    recorder.finish_open()  # open trials: USER_CANCELED, "disk full" (run again on resume)
+    recorder.write_unwritten()  # the reserve is given back: records refused before
+    records = list(recorder.records.values())
+    meta.update(
+        endTime=time.time(),
+        status=RunStatus.STOPPED,
+        stopReason=DISK_FULL_REASON,
+        nextSequence=max([r.sequence for r in records] + [prior.next_sequence - 1]) + 1,
+    )
+    for write in (  # experiment.json first: it is small and says why the run stopped
+        lambda: write_json(output / "experiment.json", meta),
+        lambda: write_exports(output, records),
+    ):
+        try:  # a full disk keeps the earlier whole files (the writes are atomic)
+            write()
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+    path = stopper.disk_full
+    raise disk_full_error(path, output, _experiment_folder(experiment), free=stopper.disk_free)
 
 
 def _algorithm_backend(plan: TunePlan, prior: Prior) -> TunePlan:

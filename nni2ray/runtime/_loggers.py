@@ -10,6 +10,8 @@ spares the driver ``import tensorboardX``, which imports torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
@@ -21,15 +23,22 @@ from nni2ray.trials import MetricType, ResultKey
 class TuneResultLoggers(Callback):
     """Tune's CSV and JSON loggers, fed every result but heartbeats."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_write_error: Callable[[OSError, Path], None] | None = None) -> None:
         self._loggers: list[Callback] = [
             CSVLoggerCallback(),
             JsonLoggerCallback(),
         ]
+        #: Told of a failed write (a full disk stops the run there; anything else raises).
+        self._on_write_error = on_write_error
 
     def _forward(self, name: str, **info: Any) -> None:
         for callback in self._loggers:
-            getattr(callback, name)(**info)
+            try:
+                getattr(callback, name)(**info)
+            except OSError as exc:
+                if self._on_write_error is None:
+                    raise
+                self._on_write_error(exc, Path(str(exc.filename or ".")))
 
     def setup(
         self,

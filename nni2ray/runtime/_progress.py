@@ -109,8 +109,7 @@ class Progress:
         if self.quiet:
             return
         self._clear()
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        self._write(line + "\n")
 
     def report(self, trial_id: str, step: int, value: Any) -> None:
         """Remember the newest intermediate result, for the live line."""
@@ -130,26 +129,33 @@ class Progress:
             if not event and now - self._last_write < REDRAW_S:
                 return
             width = shutil.get_terminal_size((100, 24)).columns - 1
-            self.stream.write("\r\x1b[2K" + text[:width])
+            self._write("\r\x1b[2K" + text[:width])
             self._drawn = True
         elif event or now - self._last_write >= QUIET_LINE_S:
-            self.stream.write(text + "\n")
+            self._write(text + "\n")
         else:
             return
         self._last_write = now
-        self.stream.flush()
 
     def close(self) -> None:
         """End the live line (it stays on screen as the run's last status)."""
         if self._drawn and not self.quiet:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._write("\n")
         self._drawn = False
 
     def _clear(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[2K")
+            self._write("\r\x1b[2K")
             self._drawn = False
+
+    def _write(self, text: str) -> None:
+        """Write and flush; a terminal that went away (SIGHUP, EIO) or a closed pipe ends
+        the progress output, never the run."""
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):
+            self.quiet = True
 
     def __getstate__(self) -> dict[str, Any]:
         # Tune pickles its callbacks (and so this) with the experiment state.

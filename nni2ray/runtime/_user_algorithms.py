@@ -24,9 +24,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from nni2ray.errors import AlgorithmError
+from nni2ray.errors import AlgorithmError, UnsupportedError
 from nni2ray.results import RunStatus
 from nni2ray.secrets import mask_text
+from nni2ray.translate import (
+    DISPATCHER_HINT,
+    SchedulerKind,
+    SearcherKind,
+    TunePlan,
+    dispatcher_message,
+)
 
 #: Returned by :meth:`UserAlgorithm.call` when the user's method raised (not a trial status).
 CALL_FAILED: Any = type("CallFailed", (), {"__repr__": lambda self: "CALL_FAILED"})()
@@ -223,6 +230,20 @@ def load_algorithm(
         AlgorithmError: the module does not import, the class is missing, or its
             constructor raised (the traceback is printed on stderr first).
     """
+    cls, file = _find_class(class_name, code_directory, role)
+    attr = class_name.rpartition(".")[2]
+    try:
+        obj = cls(**class_args)
+    except Exception as exc:
+        failed = UserAlgorithm(None, role, file, class_name=attr)
+        failed.fail("__init__", exc)
+        assert failed.failure is not None
+        raise failed.failure.error() from exc
+    return UserAlgorithm(obj, role, file)
+
+
+def _find_class(class_name: str, code_directory: str | None, role: str) -> tuple[Any, str | None]:
+    """``module.Class`` imported from ``code_directory``, and the module's file."""
     module_name, _, attr = class_name.rpartition(".")
     where = f"{role}.className"
     if not module_name:
@@ -241,14 +262,44 @@ def load_algorithm(
             field=where,
             hint="check className in the config",
         )
-    try:
-        obj = cls(**class_args)
-    except Exception as exc:
-        failed = UserAlgorithm(None, role, file, class_name=attr)
-        failed.fail("__init__", exc)
-        assert failed.failure is not None
-        raise failed.failure.error() from exc
-    return UserAlgorithm(obj, role, file)
+    return cls, file
+
+
+def is_tuner(obj: Any) -> bool:
+    """A class or object with NNI's Tuner methods (an NNI advisor has none)."""
+    return hasattr(obj, "generate_multiple_parameters") or hasattr(obj, "generate_parameters")
+
+
+def not_a_tuner(class_name: str, file: str | None, role: str) -> UnsupportedError:
+    """``run``'s refusal of a class that is no Tuner (the text is translate's, which refuses
+    a class that is a dispatcher in its source)."""
+    return UnsupportedError(
+        dispatcher_message(class_name),
+        file=file,
+        field=f"{role}.className",
+        hint=DISPATCHER_HINT,
+    )
+
+
+def check_custom_algorithms(plan: TunePlan) -> None:
+    """Import each custom tuner/advisor/assessor class of the plan (not constructed), as
+    ``run`` will once Ray is up: ``check`` and ``run``'s pre-flight refuse, before Ray
+    starts, what the run would refuse, with the same line.
+
+    Raises:
+        AlgorithmError: the module does not import or has no such class.
+        UnsupportedError: a custom tuner or advisor class is not an NNI Tuner.
+    """
+    # NNI's own tuner classes (``nni_builtin``) are the driver's _algorithm_backend's matter.
+    if plan.searcher.kind == SearcherKind.CUSTOM and not plan.searcher.kwargs.get("nni_builtin"):
+        kwargs = plan.searcher.kwargs
+        role = str(kwargs.get("role", "tuner"))
+        cls, file = _find_class(kwargs["class_name"], kwargs.get("code_directory"), role)
+        if not is_tuner(cls):
+            raise not_a_tuner(kwargs["class_name"], file, role)
+    if plan.scheduler.kind == SchedulerKind.CUSTOM:
+        kwargs = plan.scheduler.kwargs
+        _find_class(kwargs["class_name"], kwargs.get("code_directory"), "assessor")
 
 
 class NniImportError(AlgorithmError):

@@ -87,3 +87,95 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
     assert "starting it again (retry 1)" in err
     # The lost attempt's processes were ended when the retry was scheduled.
     assert live_processes_with("fault-marker") == []
+
+
+WARM_TRIAL = textwrap.dedent(
+    """
+    import os, pathlib, subprocess, sys, time
+    import nni
+
+    params = nni.get_next_parameter()
+    if params["x"] == 0:
+        lost = pathlib.Path("lost-attempt")
+        if not lost.exists():  # first attempt: wait to be killed with its worker
+            # No child: a child's environment would name the trial's folder, and ending the
+            # child's process group would end the trial too; only its session is left.
+            lost.write_text(str(os.getpid()))
+            time.sleep(120)
+        else:  # the retry: hold the run open a moment, so the test looks while it goes on
+            pathlib.Path("retried").write_text(str(os.getpid()))
+            time.sleep(4)
+    else:
+        time.sleep(1)  # the actor's template is ready by the next trial
+    nni.report_final_result(params["x"])
+    """
+)
+
+# One actor runs x=1, then x=2, then x=0: the first trial of an actor starts cold while
+# its template imports; the later ones are forked from the template.
+WARM_CONFIG = """\
+searchSpace: {x: {_type: choice, _value: [1, 2, 0]}}
+trialCommand: python3 trial.py
+trialConcurrency: 1
+maxTrialNumber: 3
+tuner: {name: GridSearch}
+trainingService: {platform: local}
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_warm_started_trial_whose_worker_dies_is_ended_and_retried(tmp_path: Path) -> None:
+    """The lost attempt is a child forked from the warm-start template: its
+    /proc/PID/environ still names the template, so only its session finds it."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(WARM_TRIAL)
+    (exp / "config.yml").write_text(WARM_CONFIG)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(out), "--quiet"]
+        + ["--scheduler", "none", "--max-retries", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (exp / "lost-attempt").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.2)
+        lost = int((exp / "lost-attempt").read_text())
+        environ = Path(f"/proc/{lost}/environ").read_bytes().split(b"\0")
+        # A warm-started trial: forked from the template, whose environment it shows.
+        assert f"NNI_SYS_DIR={out / 'trials' / '.template'}".encode() in environ
+        assert os.getsid(lost) == lost  # a session of its own, recorded in trials/<id>/session
+        worker = _ray_worker_of(lost)
+        assert worker is not None, "no Ray worker above the trial process"
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while not (exp / "retried").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (exp / "retried").exists(), "the trial was not run again"
+        # The retry runs, and the lost attempt and its child are already gone.
+        assert proc.poll() is None
+        assert not _alive(lost), "the lost warm-started attempt still runs beside its retry"
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    exported = {r["parameter"]["x"]: r for r in json.loads((out / "export.json").read_text())}
+    assert {r["status"] for r in exported.values()} == {"SUCCEEDED"}
+    assert exported[0]["retries"] == 1
+    assert "starting it again (retry 1)" in err

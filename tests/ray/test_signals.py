@@ -1,6 +1,7 @@
-"""SIGINT, SIGTERM and SIGHUP against ``python -m nni2ray run``: while Ray starts and while
-trials run. Every process the run started (Ray's, the trials', their children) carries a
-marker in its environment; none may be left afterwards."""
+"""SIGINT, SIGTERM and SIGHUP against ``python -m nni2ray run``: while Ray starts, while
+trials run, and while the driver writes the exports at the end. Every process the run
+started (Ray's, the trials', their children) carries a marker in its environment; none may be
+left afterwards."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -83,14 +85,21 @@ def _two_trials_running(output: Path) -> bool:
     return len(sessions) >= 2 and len(trial_processes(output)) >= 4
 
 
-def _start(tmp_path: Path, marker: str, *extra: str) -> subprocess.Popen[str]:
+def _start(
+    tmp_path: Path,
+    marker: str,
+    *extra: str,
+    trial: str = TRIAL,
+    env_extra: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
     exp = tmp_path / "exp"
     exp.mkdir(exist_ok=True)
-    (exp / "trial.py").write_text(TRIAL)
+    (exp / "trial.py").write_text(trial)
     (exp / "config.yml").write_text(CONFIG)
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env[MARKER_ENV] = marker
+    env.update(env_extra or {})
     return subprocess.Popen(
         [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
         + ["--scheduler", "none", "--quiet", *extra],
@@ -178,6 +187,58 @@ def test_signal_stops_the_run_cleanly(tmp_path: Path, sig: signal.Signals, phase
         _assert_nothing_left(marker)
 
 
+QUICK_TRIAL = textwrap.dedent(
+    """
+    import subprocess
+    import nni
+
+    params = nni.get_next_parameter()
+    subprocess.Popen(["sleep", "600"])  # ended with its trial
+    nni.report_final_result(params["x"])
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"]
+)
+def test_signal_while_writing_exports_completes_them(tmp_path: Path, sig: signal.Signals) -> None:
+    """Every trial has ended; the driver is at the start of writing the exports
+    (NNI2RAY_TEST_PAUSE_AT holds it there) when the signal comes."""
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(
+        tmp_path,
+        marker,
+        "--max-trials",
+        "2",
+        trial=QUICK_TRIAL,
+        env_extra={"NNI2RAY_TEST_PAUSE_AT": "writing:120"},
+    )
+    try:
+        _wait_for(lambda: (output / ".paused-writing").exists(), 150, "the writing phase")
+        assert not (output / "export.json").exists()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err, err
+    assert [line for line in err.splitlines() if sig.name in line] == [
+        f"nni2ray: {sig.name} received: stopping, ending every running trial "
+        f"({sig.name} again to abort)"
+    ]
+    meta = json.loads((output / "experiment.json").read_text())
+    assert meta["status"] == "STOPPED"
+    assert meta["stopReason"] == sig.name
+    exported = json.loads((output / "export.json").read_text())
+    assert [r["status"] for r in exported] == ["SUCCEEDED", "SUCCEEDED"]
+    assert all(isinstance(r["value"], float) for r in exported), exported
+    assert len((output / "export.csv").read_text().splitlines()) == 3  # header + 2 trials
+    _assert_nothing_left(marker)
+
+
 def test_second_signal_aborts_at_once_without_traceback(tmp_path: Path) -> None:
     marker = uuid.uuid4().hex
     output = tmp_path / "out"
@@ -261,7 +322,9 @@ def _with_token(token: str) -> list[int]:
 
 
 def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
+    """Nor a process of the local Ray it started (Ray's agents outlived it before)."""
     token = f"escape-{uuid.uuid4().hex}"
+    marker = uuid.uuid4().hex
     exp = tmp_path / "exp"
     exp.mkdir()
     (exp / "trial.py").write_text(ESCAPING_TRIAL)
@@ -269,6 +332,7 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env["ESCAPE_TOKEN"] = token
+    env[MARKER_ENV] = marker
     proc = subprocess.Popen(
         [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(tmp_path / "out")]
         + ["--scheduler", "none", "--quiet"],
@@ -290,3 +354,67 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
     assert left == [], f"{len(left)} trial process(es) outlived the driver"
     assert time.monotonic() < deadline
+    # The supervisor outlives the driver by a few seconds; nothing else may.
+    _assert_nothing_left(marker)
+
+
+def test_a_closed_terminal_stops_the_run_cleanly(tmp_path: Path) -> None:
+    """The run's controlling terminal goes away (the kernel sends SIGHUP, and writes to the
+    terminal then fail): stopped as for SIGHUP, its records and exports written."""
+    import fcntl
+    import pty
+    import termios
+
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(TRIAL)
+    (exp / "config.yml").write_text(CONFIG)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env[MARKER_ENV] = marker
+    master, slave = pty.openpty()
+    errors = tmp_path / "stderr.txt"
+
+    def take_terminal() -> None:  # after setsid: the pty becomes the controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    with open(errors, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(output)]
+            + ["--scheduler", "none"],
+            stdin=slave,
+            stdout=slave,
+            stderr=stderr,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+            preexec_fn=take_terminal,  # noqa: PLW1509 - only setsid + TIOCSCTTY
+        )
+    os.close(slave)
+
+    def drain() -> None:  # keep the terminal's buffer from filling while the run goes on
+        try:
+            while os.read(master, 65536):
+                pass
+        except OSError:
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        _wait_for(lambda: _two_trials_running(output), 120, "two trials and children")
+        os.close(master)  # the terminal window is closed
+        proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = errors.read_text()
+    assert proc.returncode == 129, err
+    assert "Traceback" not in err, err
+    assert "nni2ray: SIGHUP received: stopping" in err
+    meta = json.loads((output / "experiment.json").read_text())
+    assert meta["status"] == "STOPPED" and meta["stopReason"] == "SIGHUP"
+    exported = json.loads((output / "export.json").read_text())
+    assert {r["status"] for r in exported} == {"USER_CANCELED"}
+    _assert_nothing_left(marker)

@@ -112,7 +112,11 @@ def test_a_custom_tuner_keeps_an_outside_file_without_printing_it(
     (elsewhere / "shadow").write_text(SHADOW)
     tuner = {"className": "my_tuner.MyTuner", "codeDirectory": "."}
     exp = _experiment(tmp_path, searchSpaceFile=str(elsewhere / "shadow"), tuner=tuner)
-    (exp / "my_tuner.py").write_text("class MyTuner:\n    pass\n")
+    # A tuner `run` accepts (check, as run, refuses a class without NNI's Tuner methods).
+    (exp / "my_tuner.py").write_text(
+        "class MyTuner:\n    def generate_parameters(self, parameter_id, **info):\n"
+        "        return {}\n"
+    )
     for args in (["check"], ["check", "--json"]):
         assert main([*args, str(exp)]) == 0
         out, err = capsys.readouterr()

@@ -47,6 +47,9 @@ TUNER = """\
 class MyTuner:
     def __init__(self, optimize_mode="maximize", api_token=None, db_password=None, dsn=None):
         pass
+
+    def generate_parameters(self, parameter_id, **info):
+        return {"lr": 0.5}
 """
 
 

@@ -19,8 +19,10 @@ from ray.tune.search import Searcher
 from nni2ray.runtime._user_algorithms import (
     CALL_FAILED,
     UserAlgorithm,
+    is_tuner,
     load_algorithm,
     load_nni_algorithm,
+    not_a_tuner,
 )
 from nni2ray.trials import (
     EARLY_STOPPED,
@@ -210,15 +212,5 @@ def custom_tuner_searcher(
 
 
 def _check_is_tuner(algorithm: UserAlgorithm, class_name: str) -> None:
-    from nni2ray.errors import UnsupportedError
-    from nni2ray.translate import DISPATCHER_HINT, dispatcher_message
-
-    obj = algorithm.obj
-    if hasattr(obj, "generate_multiple_parameters") or hasattr(obj, "generate_parameters"):
-        return
-    raise UnsupportedError(
-        dispatcher_message(class_name),
-        file=algorithm.file,
-        field=f"{algorithm.role}.className",
-        hint=DISPATCHER_HINT,
-    )
+    if not is_tuner(algorithm.obj):
+        raise not_a_tuner(class_name, algorithm.file, algorithm.role)
