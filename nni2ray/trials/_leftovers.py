@@ -59,6 +59,16 @@ def end_leftover_trials(output: Path, trial_id: str | None = None, grace_s: floa
     return end_processes(prefix, sessions, grace_s)
 
 
+def end_warm_templates(output: Path, grace_s: float = 1.0) -> int:
+    """End the run's warm-start templates on this machine (and anything forked from them
+    that still runs): at the end of a run, when no trial of it runs any more.
+
+    Returns:
+        The number of processes that were ended.
+    """
+    return end_processes(str(output.resolve() / "trials" / ".template") + os.sep, set(), grace_s)
+
+
 def end_processes(sys_dir_prefix: str, sessions: set[int], grace_s: float) -> int:
     """End what :func:`trial_processes` finds; returns how many processes were found."""
     found = trial_processes(sys_dir_prefix, sessions)
