@@ -132,6 +132,9 @@ def template_address(modules: tuple[str, ...], env: dict[str, str], cwd: Path) -
         "experiment": env.get("NNI_EXP_ID", ""),
         "sys_dir": env.get("NNI_SYS_DIR", ""),
         "uid": os.getuid(),
+        # The Ray node: two nodes on one machine (Ray's own multi-node tests, a test
+        # cluster) must not share a template.
+        "raylet": env.get("RAY_RAYLET_PID", ""),
     }
     digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()
     return b"\0nni2ray-warm-" + digest[:40].encode()
