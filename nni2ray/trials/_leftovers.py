@@ -26,6 +26,10 @@ from pathlib import Path
 #: The file in a trial's folder that holds the session id of its process tree.
 SESSION_FILE = "session"
 
+#: The warm-start template's ``NNI_SYS_DIR``, next to the trials' folders: the run's leftover
+#: search finds it, a single trial's does not.
+TEMPLATE_DIR = ".template"
+
 
 def record_session(trial_dir: Path, sid: int) -> None:
     """Write the trial's session id (its leader's pid) next to its logs."""
@@ -66,7 +70,7 @@ def end_warm_templates(output: Path, grace_s: float = 1.0) -> int:
     Returns:
         The number of processes that were ended.
     """
-    return end_processes(str(output.resolve() / "trials" / ".template") + os.sep, set(), grace_s)
+    return end_processes(str(output.resolve() / "trials" / TEMPLATE_DIR) + os.sep, set(), grace_s)
 
 
 def end_processes(sys_dir_prefix: str, sessions: set[int], grace_s: float) -> int:

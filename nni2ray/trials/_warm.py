@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nni2ray.trials._leftovers import TEMPLATE_DIR
 from nni2ray.trials.command import python_call, split_command
 
 TEMPLATE_SCRIPT = Path(__file__).resolve().parent / "_template.py"
-
-#: The template's ``NNI_SYS_DIR``, next to the trials' folders: the run's leftover search
-#: finds it, a single trial's does not.
-TEMPLATE_DIR = ".template"
 
 
 @dataclass(frozen=True)
