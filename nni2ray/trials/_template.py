@@ -189,7 +189,7 @@ class _Server:
     def _serve(self, sock: socket.socket) -> None:
         try:
             received = _receive(sock)
-        except OSError:
+        except (OSError, ValueError):  # a broken client must not end the shared template
             received = None
         if received is None:
             self._drop(sock)
