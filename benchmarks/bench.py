@@ -176,6 +176,25 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _run_processes(output: Path) -> set[int]:
+    """Processes of the run that are not the command's descendants: its shared warm-start
+    template (orphaned on purpose, so no Ray worker owns it) and the trials it forked, found
+    by their ``NNI_SYS_DIR`` under ``output/trials/``."""
+    wanted = b"NNI_SYS_DIR=" + os.fsencode(str(output.resolve() / "trials")) + b"/"
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                environ = fh.read()
+        except OSError:
+            continue
+        if any(var.startswith(wanted) for var in environ.split(b"\0")):
+            found.add(int(entry))
+    return found
+
+
 def _descendants(table: dict[int, int], roots: set[int]) -> set[int]:
     children: dict[int, list[int]] = {}
     for pid, ppid in table.items():
@@ -357,7 +376,7 @@ def run_nni2ray(
     first_line: list[float] = []
     copier = threading.Thread(target=_copy_output, args=(proc.stdout, log, first_line))
     copier.start()
-    mon = Monitor(lambda: {proc.pid}, lambda: {proc.pid})
+    mon = Monitor(lambda: {proc.pid}, lambda: {proc.pid} | _run_processes(out))
     mon.start()
     try:
         rc = proc.wait(timeout=bench.timeout_s)

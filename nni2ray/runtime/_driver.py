@@ -43,7 +43,7 @@ from nni2ray.results import (
 from nni2ray.runtime._signals import RunInterrupted, SignalGuard, signal_name
 from nni2ray.startup import mark
 from nni2ray.translate import TunePlan, describe
-from nni2ray.trials import TrialContext, descendants, end_leftover_trials
+from nni2ray.trials import TrialContext, descendants, end_leftover_trials, end_warm_templates
 
 # Read by Tune at run time (not at import): results may lack the metric (heartbeats, trials
 # that never report), and nni2ray handles Ctrl-C itself so every trial is ended cleanly.
@@ -171,6 +171,10 @@ def _run_owned(
                     experiment, plan, options, guard, output, prior, reserve, supervisor.token
                 )
             finally:
+                # The trials' shared warm-start template outlives the trial actors (every
+                # actor of the run on a node uses it): the run's end ends it on this
+                # machine; on other nodes it exits once idle (warm.IDLE_S).
+                end_warm_templates(output)
                 supervisor.release()
         finally:
             reserve.release()

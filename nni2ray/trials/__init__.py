@@ -7,7 +7,12 @@ The stand-in ``nni`` package the trial imports lives in ``_shim/nni`` (standard 
 from __future__ import annotations
 
 from nni2ray.trials._launch import SHIM_DIR, prepare_trial, sequence_of, trial_parameters
-from nni2ray.trials._leftovers import descendants, end_leftover_trials, trial_processes
+from nni2ray.trials._leftovers import (
+    descendants,
+    end_leftover_trials,
+    end_warm_templates,
+    trial_processes,
+)
 from nni2ray.trials._preflight import FOREIGN_INTERPRETER_FIX, Finding, preflight
 from nni2ray.trials._process import KILL_GRACE_S, LaunchSpec, TrialProcess
 from nni2ray.trials._shim.nni._wire import (
@@ -65,6 +70,7 @@ __all__ = [
     "WarmCommand",
     "descendants",
     "end_leftover_trials",
+    "end_warm_templates",
     "finite_scalar",
     "heavy_modules",
     "parse_command",

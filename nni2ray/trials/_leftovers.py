@@ -26,6 +26,10 @@ from pathlib import Path
 #: The file in a trial's folder that holds the session id of its process tree.
 SESSION_FILE = "session"
 
+#: The warm-start template's ``NNI_SYS_DIR``, next to the trials' folders: the run's leftover
+#: search finds it, a single trial's does not.
+TEMPLATE_DIR = ".template"
+
 
 def record_session(trial_dir: Path, sid: int) -> None:
     """Write the trial's session id (its leader's pid) next to its logs."""
@@ -57,6 +61,16 @@ def end_leftover_trials(output: Path, trial_id: str | None = None, grace_s: floa
         prefix += trial_id + os.sep
     sessions = recorded_sessions(output.resolve(), trial_id)
     return end_processes(prefix, sessions, grace_s)
+
+
+def end_warm_templates(output: Path, grace_s: float = 1.0) -> int:
+    """End the run's warm-start templates on this machine (and anything forked from them
+    that still runs): at the end of a run, when no trial of it runs any more.
+
+    Returns:
+        The number of processes that were ended.
+    """
+    return end_processes(str(output.resolve() / "trials" / TEMPLATE_DIR) + os.sep, set(), grace_s)
 
 
 def end_processes(sys_dir_prefix: str, sessions: set[int], grace_s: float) -> int:

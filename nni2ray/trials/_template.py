@@ -1,7 +1,13 @@
 """A template process for warm trial starts: it imports a trial's heavy modules once, then
 forks one fresh process per trial (standard library only; run as a script, not imported).
 
-Protocol on the Unix socket passed as argv[1] (one trial at a time):
+Run as ``_template.py LISTENING_FD IDLE_S MODULE...``: it forks once (the starter waits only
+for the first process), imports the modules, then serves every client that connects to the
+listening Unix socket, in one thread, until no client has been connected for IDLE_S
+seconds. One template serves every trial actor of a run on a node (see ``_warm.Template``).
+
+On connect the template sends ``{"ready": true, "pid": n}``. Then, per client, one trial at a
+time:
 request  ``{"argv": [...], "script": path | null, "module": name | null, "cwd": dir,
            "env": {...}, "unbuffered": bool}`` + 3 fds (stdout, stderr, metric pipe), one line;
 replies  ``{"pid": n}`` when the trial process has started, ``{"exit": code}`` when it ended
@@ -15,8 +21,11 @@ import importlib
 import io
 import json
 import os
+import select
+import signal
 import socket
 import sys
+import time
 from typing import Any
 
 METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
@@ -63,9 +72,8 @@ def _exit_code(exc: BaseException) -> int:
     return 1
 
 
-def _run_trial(request: dict[str, Any], fds: list[int], sock: socket.socket) -> None:
+def _run_trial(request: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: become the trial process, run the script, never return."""
-    sock.close()
     os.setsid()
     stdout_fd, stderr_fd, metric_fd = fds
     sys.stdout.flush()
@@ -121,22 +129,116 @@ def _status_code(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
-def serve(sock: socket.socket) -> None:
-    while True:
-        received = _receive(sock)
+class _Server:
+    """One thread serves every client: a poll loop over the listening socket, the clients
+    and a SIGCHLD wake-up pipe (never fork from a multi-threaded process)."""
+
+    def __init__(self, listener: socket.socket, idle_s: float) -> None:
+        self.listener = listener
+        self.idle_s = idle_s
+        self.clients: dict[int, socket.socket] = {}
+        self.children: dict[int, int] = {}  # trial pid -> the fd of the client that asked
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(self.wake_w, False)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.set_wakeup_fd(self.wake_w)
+        self.last_left = time.monotonic()  # when the last client left (or the start)
+
+    def run(self) -> None:
+        """Serve until no client has been connected for ``idle_s`` seconds."""
+        while True:
+            timeout = None
+            if not self.clients:
+                timeout = self.last_left + self.idle_s - time.monotonic()
+                if timeout <= 0:
+                    return
+            watched = [self.listener.fileno(), self.wake_r, *self.clients]
+            readable, _, _ = select.select(watched, [], [], timeout)
+            for fd in readable:
+                if fd == self.listener.fileno():
+                    self._accept()
+                elif fd == self.wake_r:
+                    self._reap()
+                elif fd in self.clients:
+                    self._serve(self.clients[fd])
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self.listener.accept()
+        except OSError:
+            return
+        sock.setblocking(True)
+        try:
+            _reply(sock, {"ready": True, "pid": os.getpid()})
+        except OSError:
+            sock.close()
+            return
+        self.clients[sock.fileno()] = sock
+
+    def _drop(self, sock: socket.socket) -> None:
+        fd = sock.fileno()
+        self.clients.pop(fd, None)
+        for pid, owner in self.children.items():
+            if owner == fd:
+                self.children[pid] = -1  # its trial runs on; nobody waits for its exit
+        sock.close()
+        if not self.clients:
+            self.last_left = time.monotonic()
+
+    def _serve(self, sock: socket.socket) -> None:
+        try:
+            received = _receive(sock)
+        except (OSError, ValueError):  # a broken client must not end the shared template
+            received = None
         if received is None:
+            self._drop(sock)
             return
         request, fds = received
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _run_trial(request, fds, sock)
+            self._become_trial(request, fds)
         for fd in fds:
             os.close(fd)
-        _reply(sock, {"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        _reply(sock, {"exit": _status_code(status)})
+        self.children[pid] = sock.fileno()
+        try:
+            _reply(sock, {"pid": pid})
+        except OSError:
+            self._drop(sock)
+
+    def _become_trial(self, request: dict[str, Any], fds: list[int]) -> None:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        self.listener.close()
+        for client in self.clients.values():
+            client.close()
+        _run_trial(request, fds)
+
+    def _reap(self) -> None:
+        try:
+            while os.read(self.wake_r, 512):
+                pass
+        except OSError:
+            pass
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            owner = self.children.pop(pid, -1)
+            client = self.clients.get(owner)
+            if client is not None:
+                try:
+                    _reply(client, {"exit": _status_code(status)})
+                except OSError:
+                    self._drop(client)
 
 
 def main() -> None:
@@ -144,14 +246,18 @@ def main() -> None:
     # `python script.py` would have (the script's own folder is added per trial).
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    for name in sys.argv[2:]:
+    listener = socket.socket(fileno=int(sys.argv[1]))
+    idle_s = float(sys.argv[2])
+    # The starter waits for this process only: the template itself goes on in a child
+    # that no Ray worker owns (a worker that exits ends its own children).
+    if os.fork() != 0:
+        os._exit(0)
+    for name in sys.argv[3:]:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a module that fails to import is left to the trial
             pass
-    _reply(sock, {"ready": True})
-    serve(sock)
+    _Server(listener, idle_s).run()
 
 
 if __name__ == "__main__":

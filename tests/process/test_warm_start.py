@@ -15,6 +15,7 @@ from nni2ray.trials import (
     Template,
     TrialContext,
     TrialRun,
+    end_warm_templates,
     heavy_modules,
     parse_command,
     prepare_trial,
@@ -93,6 +94,7 @@ def test_warm_and_cold_trials_report_identical_metrics(tmp_path: Path, experimen
     finally:
         for t in template:
             t.close()
+        end_warm_templates(tmp_path / "out", grace_s=0.0)  # shared: it outlives close()
     values = [r["nni_value"] for r in cold["results"]]
     assert values == [r["nni_value"] for r in warm["results"]]
     assert values[-1]["name"] == "__main__"
@@ -166,3 +168,4 @@ def test_killing_a_warm_trial_ends_its_children(tmp_path: Path, experiment: Path
             os.killpg(pgid, 0)
     finally:
         template[0].close()
+        end_warm_templates(tmp_path / "out", grace_s=0.0)
