@@ -919,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--long",
         action="store_true",
-        help="add trivial_long: 1,000 trivial trials, nni2ray only (warm, "
+        help="add trivial_long: 10,000 trivial trials, nni2ray only (warm, "
         "unless --cold or --both is given)",
     )
     parser.add_argument(
