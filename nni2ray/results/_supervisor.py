@@ -27,6 +27,8 @@ from pathlib import Path
 
 #: How long the supervisor keeps ending trial processes after the driver died.
 CLEAN_FOR_S = 5.0
+#: Seconds the supervisor goes on cleaning while it still finds processes of the run.
+CLEAN_AT_MOST_S = 15.0  # under the lock's SUPERVISOR_WAIT_S: a --resume waits for it
 
 DONE = b"done\n"
 
@@ -42,6 +44,16 @@ class Supervisor:
         self.process = process
         self._fd = write_fd
         self.token = token  # for RUN_TOKEN_ENV
+
+    def note_processes(self, pids: set[int]) -> None:
+        """Tell the supervisor about processes to end if the driver dies (Ray's agents:
+        Ray ends the raylet with the driver, which orphans them with their environment
+        overwritten by their title, so neither the token nor ancestry finds them then)."""
+        if self._fd < 0 or not pids:
+            return
+        known = [f"{pid}:{start}" for pid in sorted(pids) if (start := _start_time(pid))]
+        with contextlib.suppress(OSError):
+            os.write(self._fd, ("pids " + " ".join(known) + "\n").encode())
 
     def release(self) -> None:
         if self._fd < 0:
@@ -79,9 +91,13 @@ def start_supervisor(output: Path) -> Supervisor:
 
 
 def end_token_processes(token: str) -> int:
-    """SIGKILL every live process with ``RUN_TOKEN_ENV=token`` in its environment."""
+    """SIGKILL every live process with ``RUN_TOKEN_ENV=token`` in its environment, and
+    their descendants: Ray's agents overwrite their environment with their process title
+    (``ray::DashboardAgent``), so they are found as the raylet's children, before it dies."""
+    from nni2ray.trials import descendants
+
     wanted = f"{RUN_TOKEN_ENV}={token}".encode()
-    me, ended = os.getpid(), 0
+    me, found = os.getpid(), set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == me:
             continue
@@ -90,25 +106,56 @@ def end_token_processes(token: str) -> int:
         except OSError:
             continue
         if wanted in environ:
-            with contextlib.suppress(OSError):
-                os.kill(int(entry), signal.SIGKILL)
-                ended += 1
+            found.add(int(entry))
+    ended = 0
+    for pid in found | (descendants(found) - {me}):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            ended += 1
     return ended
 
 
-def _wait_for_driver(fd: int) -> bool:
-    """Block until the driver closes the pipe; True if it said ``done``."""
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _wait_for_driver(fd: int, noted: dict[int, str]) -> bool:
+    """Block until the driver closes the pipe; True if it said ``done``. Processes the
+    driver noted (``pids PID:START ...`` lines) are added to ``noted``."""
     data = b""
     while True:
         try:
-            chunk = os.read(fd, 64)
+            chunk = os.read(fd, 4096)
         except InterruptedError:  # pragma: no cover - PEP 475 retries
             continue
         except OSError:
             return False
         if not chunk:
             return data.endswith(DONE)
-        data = (data + chunk)[-64:]
+        data += chunk
+        *lines, data = data.split(b"\n")
+        for line in lines:
+            if line.startswith(b"pids "):
+                for item in line.split()[1:]:
+                    pid, _, start = item.decode().partition(":")
+                    noted[int(pid)] = start
+            elif line == DONE.strip():
+                data = DONE
+
+
+def end_noted_processes(noted: dict[int, str]) -> int:
+    """SIGKILL the noted processes that still run (the same process: same start time)."""
+    ended = 0
+    for pid, start in noted.items():
+        if _start_time(pid) == start:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                ended += 1
+    return ended
 
 
 def main(argv: list[str]) -> int:
@@ -116,8 +163,10 @@ def main(argv: list[str]) -> int:
     token = argv[2] if len(argv) > 2 else None
     for sig in (signal.SIGINT, signal.SIGHUP):  # a closed terminal must not stop the clean-up
         signal.signal(sig, signal.SIG_IGN)
-    if _wait_for_driver(fd):
+    noted: dict[int, str] = {}
+    if _wait_for_driver(fd, noted):
         return 0
+    end_noted_processes(noted)  # first: nothing else finds them
     from nni2ray.errors import OutputError
     from nni2ray.results._lock import lock_output
     from nni2ray.trials import end_leftover_trials
@@ -127,12 +176,16 @@ def main(argv: list[str]) -> int:
     except OutputError:  # another run owns the folder now: its trials are not ours to end
         return 0
     try:
-        deadline = time.monotonic() + CLEAN_FOR_S
+        start = time.monotonic()
         while True:
-            end_leftover_trials(output, grace_s=1.0)
+            found = end_leftover_trials(output, grace_s=1.0)
             if token:
-                end_token_processes(token)  # the local Ray the driver started
-            if time.monotonic() >= deadline:
+                found += end_token_processes(token)  # the local Ray the driver started
+            found += end_noted_processes(noted)
+            waited = time.monotonic() - start
+            # At least CLEAN_FOR_S; longer while processes still turn up (a loaded machine
+            # may start one of Ray's agents late), up to CLEAN_AT_MOST_S.
+            if waited >= CLEAN_AT_MOST_S or (waited >= CLEAN_FOR_S and not found):
                 break
             time.sleep(0.25)
     finally:

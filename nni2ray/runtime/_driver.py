@@ -24,6 +24,7 @@ from nni2ray.results import (
     Prior,
     RunStatus,
     SpaceReserve,
+    Supervisor,
     TrialRecord,
     default_output,
     disk_full_error,
@@ -168,7 +169,7 @@ def _run_owned(
             supervisor = start_supervisor(output)
             try:
                 return _run_locked(
-                    experiment, plan, options, guard, output, prior, reserve, supervisor.token
+                    experiment, plan, options, guard, output, prior, reserve, supervisor
                 )
             finally:
                 # The trials' shared warm-start template outlives the trial actors (every
@@ -190,7 +191,7 @@ def _run_locked(
     output: Path,
     prior: Prior,
     reserve: SpaceReserve,
-    token: str,
+    supervisor: Supervisor,
 ) -> RunSummary:
     if experiment.use_annotation:
         from nni2ray.experiment import write_annotated_copy
@@ -217,7 +218,7 @@ def _run_locked(
         env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     if not options.address:
         # Inherited by the local Ray's processes: the supervisor ends them if this dies.
-        env[RUN_TOKEN_ENV] = token
+        env[RUN_TOKEN_ENV] = supervisor.token
     with _environment(env):
         mark("importing ray")
         import ray
@@ -241,6 +242,8 @@ def _run_locked(
             if guard.signum is not None:
                 return _finish_stopped(plan, output, prior, guard.signum)
             _say(options, ray_up_line(options.started, options.address))
+            if started_ray:
+                supervisor.note_processes(_local_ray_children())
             _check_resources(experiment, plan)
             summary = _fit(experiment, plan, options, output, prior, guard, reserve)
         finally:
@@ -302,6 +305,20 @@ def _check_address(address: str) -> None:
         raise _address_error(address, reason.lower()) from None
 
 
+def _local_ray_children() -> set[int]:
+    """Processes below the local Ray node this driver started that the node does not track:
+    Ray's agents (dashboard, runtime-env) and workers, children of the raylet. Killed
+    without a graceful stop (an abort, or the driver's death, which Ray's fate-sharing
+    passes on to the raylet), the raylet leaves them running for good."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    if node is None or not node.head:
+        return set()
+    roots = {info.process.pid for infos in node.all_processes.values() for info in infos}
+    return descendants(roots)
+
+
 def _kill_local_ray() -> None:
     """On abort: end the Ray processes this driver started (they would linger ~75 s)."""
     import ray
@@ -309,11 +326,7 @@ def _kill_local_ray() -> None:
     node = getattr(ray._private.worker, "_global_node", None)
     if node is None or not node.head:
         return
-    # Ray's agents (dashboard, runtime-env) and workers are the raylet's children, not
-    # processes the node tracks: killed without a graceful stop, the raylet leaves them
-    # running (seen: both agents left for good), so they are found first and ended too.
-    roots = {info.process.pid for infos in node.all_processes.values() for info in infos}
-    children = descendants(roots)
+    children = _local_ray_children()  # found first: ancestry is lost once the raylet dies
     node.kill_all_processes(check_alive=False, allow_graceful=False)
     for pid in children:
         with contextlib.suppress(OSError):

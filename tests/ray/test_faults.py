@@ -41,15 +41,38 @@ trainingService: {platform: local}
 def _ray_worker_of(pid: int) -> int | None:
     """The nearest ancestor of ``pid`` that is a Ray worker (its title starts ``ray::``)."""
     while pid > 1:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-            pid = int(status.split("PPid:")[1].split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            return None
-        if cmdline.startswith(b"ray::"):
+        pid = _parent(pid) or 0
+        if _cmdline(pid).startswith(b"ray::"):
             return pid
     return None
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/status").read_text().split("PPid:")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _trial_actors_of(driver: int) -> list[int]:
+    """The run's trial actors: Ray workers (children of the raylet the driver started)
+    whose title names the trainable (``ray::ResourceTrainable.train``: nni2ray's NniTrial
+    inside Tune's resource wrapper)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        title = _cmdline(int(entry)).split(b"\0")[0] if entry.isdigit() else b""
+        if title.startswith(b"ray::") and b"Trainable" in title:
+            raylet = _parent(int(entry))
+            if raylet is not None and _parent(raylet) == driver:
+                found.append(int(entry))
+    return found
 
 
 def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
@@ -160,9 +183,11 @@ def test_a_warm_started_trial_whose_worker_dies_is_ended_and_retried(tmp_path: P
         # A warm-started trial: forked from the template, whose environment it shows.
         assert f"NNI_SYS_DIR={out / 'trials' / '.template'}".encode() in environ
         assert os.getsid(lost) == lost  # a session of its own, recorded in trials/<id>/session
-        worker = _ray_worker_of(lost)
-        assert worker is not None, "no Ray worker above the trial process"
-        os.kill(worker, signal.SIGKILL)
+        # Its parent is the run's shared template, not the Ray worker: the worker that
+        # runs it is the run's one trial actor (trialConcurrency 1).
+        workers = _trial_actors_of(proc.pid)
+        assert len(workers) == 1, f"trial actors of the run: {workers}"
+        os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 120
         while not (exp / "retried").exists() and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -127,11 +127,41 @@ def _status(output: Path) -> str | None:
         return None
 
 
+def orphaned_ray_processes() -> set[int]:
+    """Ray processes whose parent is gone (PPID 1). Ray's agents overwrite their environment
+    with their title, so the marker cannot find them: an orphan is how they show."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if stat[0] != "Z" and stat[1] == "1" and _command_line(int(entry)).startswith("ray::"):
+            found.add(int(entry))
+    return found
+
+
+_ORPHANS_BEFORE: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _orphans_before() -> None:
+    """What was orphaned before the test (another test's, not this run's)."""
+    _ORPHANS_BEFORE.clear()
+    _ORPHANS_BEFORE.update(orphaned_ray_processes())
+
+
+def _left(marker: str) -> list[int]:
+    return sorted(set(marked_processes(marker)) | (orphaned_ray_processes() - _ORPHANS_BEFORE))
+
+
 def _assert_nothing_left(marker: str) -> None:
     deadline = time.monotonic() + 30
-    while marked_processes(marker) and time.monotonic() < deadline:
+    while _left(marker) and time.monotonic() < deadline:
         time.sleep(0.5)
-    left = {pid: _command_line(pid) for pid in marked_processes(marker)}
+    left = {pid: _command_line(pid) for pid in _left(marker)}
     for pid in left:  # do not leak into the next test, then fail
         try:
             os.kill(pid, signal.SIGKILL)
