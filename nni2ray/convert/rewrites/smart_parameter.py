@@ -10,18 +10,10 @@ import libcst as cst
 
 from nni2ray.convert._rewrite_context import Refusal, RewriteContext
 from nni2ray.convert.rewrites._calls import targets
+from nni2ray.experiment import PARAMETER_TYPES
 
-_NUMERIC = (
-    "uniform",
-    "quniform",
-    "loguniform",
-    "qloguniform",
-    "normal",
-    "qnormal",
-    "lognormal",
-    "qlognormal",
-    "randint",
-)
+#: The ``_type``s whose smart parameter is a plain value (every one but ``choice``).
+_NUMERIC = tuple(kind for kind in PARAMETER_TYPES if kind != "choice")
 
 
 class RewriteSmartParameter:
