@@ -22,7 +22,14 @@ import pytest
 
 from nni2ray.results import RESERVE_FILE
 from tests.ray.conftest import REPO
-from tests.ray.test_signals import MARKER_ENV, _assert_nothing_left
+
+# _orphans_before is an autouse fixture: imported, it snapshots this module's tests too, so
+# that _assert_nothing_left counts only the orphaned Ray processes of the test's own run.
+from tests.ray.test_signals import (  # noqa: F401
+    MARKER_ENV,
+    _assert_nothing_left,
+    _orphans_before,
+)
 from tests.small_disk import SIZE, SmallDisk, small_disk_at
 
 TRIAL = textwrap.dedent(
