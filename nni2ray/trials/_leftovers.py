@@ -139,14 +139,7 @@ def trial_processes(sys_dir_prefix: str, sessions: set[int] | None = None) -> li
             continue
         if any((var + b"/").startswith(wanted) for var in environ.split(b"\0")):
             matched.add(pid)
-    for pid in table:  # descendants of a matched process
-        chain: list[int] = []
-        parent = pid
-        while parent in table and parent not in matched and len(chain) < 64:
-            chain.append(parent)
-            parent = table[parent][0]
-        if parent in matched:
-            matched.update(chain)
+    matched |= _below({pid: ppid for pid, (ppid, _) in table.items()}, matched)
     return [(pid, table[pid][1]) for pid in sorted(matched)]
 
 
@@ -162,6 +155,11 @@ def descendants(roots: set[int]) -> set[int]:
         stat = _stat(entry)
         if stat is not None and stat[0] not in "ZX":
             parents[int(entry)] = stat[1]
+    return _below(parents, roots)
+
+
+def _below(parents: dict[int, int], roots: set[int]) -> set[int]:
+    """The pids of ``parents`` (pid -> ppid) descended from one of ``roots``, roots left out."""
     found: set[int] = set()
     for pid in parents:
         chain: list[int] = []
