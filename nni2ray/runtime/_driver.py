@@ -600,9 +600,9 @@ def _fit(
         tune.with_parameters(NniTrial, context=context),
         {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},
     )
-    if plan.searcher.kwargs.get("nni_builtin"):
+    if plan.searcher.kwargs.get("nni_builtin") or plan.checkpoint_dirs:
         # NNI's manager gives its dispatcher the experiment's checkpoint folder (the default
-        # all_checkpoint_dir of NNI's PBTTuner).
+        # all_checkpoint_dir of NNI's PBTTuner and of nni2ray's).
         os.environ["NNI_CHECKPOINT_DIRECTORY"] = str(output / "checkpoint")
     searcher = _warm_started(build_searcher(plan, experiment), prior)
     scheduler = build_scheduler(plan)
