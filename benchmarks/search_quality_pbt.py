@@ -21,12 +21,13 @@ The loss has no reachable optimum for the two SGD toys, so "regret" is the best 
 ``--generations`` generations of ``--population`` members with NNI's default factor (0.2),
 resample_probability (0.25) and fraction (0.2). Prints, per objective and side, the
 median [quartiles] of the best loss after each third of the run, and the ratio of
-nni2ray's median regret at the end to NNI's (below 1: nni2ray's is better).
+nni2ray's median regret at the end to NNI's (below 1: nni2ray's is better). ``no-PBT`` is a
+baseline: the same random first generation trained on without exploit or explore.
 
 NNI's PBTTuner draws from unseeded generators (``np.random.RandomState()``); the seed is
 given to Python's and numpy's global generators, so its runs differ between invocations.
 
-    PYTHONPATH=$PWD /work/main/.venv/bin/python benchmarks/search_quality_pbt.py --seeds 100
+    PYTHONPATH=$PWD /work/main/.venv/bin/python benchmarks/search_quality_pbt.py --seeds 500
 """
 
 from __future__ import annotations
@@ -133,6 +134,27 @@ def native_run(objective: str, seed: int, population: int, generations: int) -> 
     return curve
 
 
+def fixed_run(objective: str, seed: int, population: int, generations: int) -> list[float]:
+    """Baseline without PBT: the same random first generation, each member trained on with
+    its own hyperparameters (no exploit, no explore)."""
+    import random
+
+    from nni2ray.experiment import parse_search_space
+    from nni2ray.experiment.sampling import sample
+
+    space, step, optimum = OBJECTIVES[objective]
+    rng = random.Random(seed)
+    members = [sample(parse_search_space(space, file=None), rng) for _ in range(population)]
+    states: list[Any] = [None] * population
+    best, curve = math.inf, []
+    for _ in range(generations):
+        for index, params in enumerate(members):
+            states[index], loss = step(params, states[index])
+            best = min(best, float(loss))
+        curve.append(best - optimum)
+    return curve
+
+
 def nni_run(objective: str, seed: int, population: int, generations: int) -> list[float]:
     """The same under NNI 3.0's PBTTuner (its generate/receive protocol, in order)."""
     import random
@@ -172,7 +194,7 @@ def _quartiles(values: list[float]) -> tuple[float, float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--seeds", type=int, default=500)
     parser.add_argument("--population", type=int, default=10)
     parser.add_argument("--generations", type=int, default=6)
     parser.add_argument("--objectives", nargs="*", default=list(OBJECTIVES))
@@ -181,10 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         import nni  # noqa: F401
     except ImportError:
         print("NNI is not importable here: only nni2ray's side runs", file=sys.stderr)
-        sides = ["nni2ray"]
+        sides = ["nni2ray", "no-PBT"]
     else:
-        sides = ["nni2ray", "NNI"]
-    runs = {"nni2ray": native_run, "NNI": nni_run}
+        sides = ["nni2ray", "NNI", "no-PBT"]
+    runs = {"nni2ray": native_run, "NNI": nni_run, "no-PBT": fixed_run}
     marks = sorted({max(1, args.generations * k // 3) for k in (1, 2, 3)})
     trials = args.population * args.generations
     print(
@@ -207,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                 cells.append(f"{med:.4g} [{q1:.4g}, {q3:.4g}]")
             finals[side] = statistics.median(c[-1] for c in curves)
             print(f"{objective:8} {side:8} " + " | ".join(cells))
-        if len(finals) == 2 and finals["NNI"] > 0:
+        if "NNI" in finals and finals["NNI"] > 0:
             ratio = finals["nni2ray"] / finals["NNI"]
             print(f"{objective:8} ratio of median regret at the end (nni2ray / NNI): {ratio:.3f}")
     return 0
