@@ -241,3 +241,21 @@ def test_bad_class_args_are_refused_with_the_field(
 ) -> None:
     with pytest.raises(UnsupportedError, match=f"tuner.classArgs.{field}"):
         translate(load_experiment(_folder(tmp_path, args)), algorithm_backend="native")
+
+
+def test_a_converted_project_runs_pbt_as_seeded_random_search_and_says_so(
+    tmp_path: Path,
+) -> None:
+    from nni2ray.convert.launcher._algorithms import SEARCHER_SOURCES
+    from nni2ray.translate.tuners import pbt_without_nni2ray
+
+    plan = translate(load_experiment(_folder(tmp_path, {"seed": 3})), algorithm_backend="native")
+    converted = pbt_without_nni2ray(plan)
+    assert converted.checkpoint_dirs and not converted.searcher.exact
+    assert converted.scheduler.kind == SchedulerKind.FIFO and converted.scheduler.exact
+    notes = [str(n) for n in converted.notes if n.field == "tuner.name"]
+    assert len(notes) == 1 and "PBT runs as random search in the converted project" in notes[0]
+    source = SEARCHER_SOURCES[converted.searcher.kind]
+    imports, body = source.source(converted.searcher)
+    assert "BasicVariantGenerator(random_state=3" in body
+    assert "without PBT's generations" in source.fate(converted.searcher)

@@ -10,12 +10,19 @@ assessor (as in NNI): a trial stopped early would leave no checkpoint for the ne
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nni2ray.errors import UnsupportedError
 from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
-from nni2ray.notes import Severity
-from nni2ray.translate.plan import SchedulerCall, SchedulerKind, SearcherCall, SearcherKind
+from nni2ray.notes import Note, Severity
+from nni2ray.translate.plan import (
+    SchedulerCall,
+    SchedulerKind,
+    SearcherCall,
+    SearcherKind,
+    TunePlan,
+)
 from nni2ray.translate.tuners._common import TunerMapping, int_arg, seed_arg, tuner_note
 
 #: NNI 3.0 PBTTuner's constructor defaults.
@@ -88,10 +95,40 @@ def pbt_kwargs(spec: AlgorithmSpec, exp: Experiment) -> dict[str, Any]:
 def pbt_tuner(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
     call = SearcherCall(SearcherKind.PBT, spec.name or "PBT", pbt_kwargs(spec, exp), exact=True)
     # NNI runs PBT without early stopping unless the config names an assessor.
-    fifo = SchedulerCall(SchedulerKind.FIFO) if exp.assessor is None else None
+    fifo = SchedulerCall(SchedulerKind.FIFO, exact=True) if exp.assessor is None else None
     return TunerMapping(
         call,
         (tuner_note(spec, exp, Severity.EXACT, PBT_TEXT),),
         scheduler=fifo,
         checkpoint_dirs=True,
+    )
+
+
+PBT_CONVERTED = (
+    "PBT runs as random search in the converted project: each trial gets its own "
+    "load/save_checkpoint_dir (one folder), without PBT's generations or exploit/explore "
+    "(they need nni2ray's searcher: `nni2ray run`)"
+)
+
+
+def pbt_without_nni2ray(plan: TunePlan) -> TunePlan:
+    """The plan a converted project (plain Ray Tune, no nni2ray) uses for PBT: random search
+    (seeded as the plan is) with one checkpoint folder per trial. Other plans are returned
+    as is."""
+    call = plan.searcher
+    if call.kind != SearcherKind.PBT:
+        return plan
+    exact = [n for n in plan.notes if n.message == PBT_TEXT]
+    where = exact[0] if exact else None
+    note = Note(
+        Severity.APPROXIMATED,
+        PBT_CONVERTED,
+        file=where.file if where else None,
+        field=where.field if where else None,
+    )
+    return replace(
+        plan,
+        searcher=replace(call, exact=False),
+        checkpoint_dirs=True,
+        notes=tuple(n for n in plan.notes if n not in exact) + (note,),
     )
