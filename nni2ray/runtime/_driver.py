@@ -831,8 +831,13 @@ def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:
 def _warm_started(searcher: Any, prior: Prior) -> Any:
     """Tell the searcher what already ran: finished points are learned from and not run
     again, interrupted ones are run first, and numbering goes on after the highest."""
-    from nni2ray.runtime.searchers import NniSearch
+    from nni2ray.runtime.searchers import NniSearch, PbtSearch
 
+    if isinstance(searcher, PbtSearch) and prior.records:  # NNI's PBT: import_data
+        searcher.warm_start(
+            [(r.parameters, r.final_scalar) for r in prior.records], prior.next_sequence
+        )
+        return searcher
     if not isinstance(searcher, NniSearch) or not (prior.records or prior.replay):
         return searcher
     searcher.add_known_points((r.parameters, r.final_scalar) for r in prior.records)

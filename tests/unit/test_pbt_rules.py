@@ -259,3 +259,40 @@ def test_a_converted_project_runs_pbt_as_seeded_random_search_and_says_so(
     imports, body = source.source(converted.searcher)
     assert "BasicVariantGenerator(random_state=3" in body
     assert "without PBT's generations" in source.fate(converted.searcher)
+
+
+def test_a_resumed_run_breeds_from_the_last_complete_generation(tmp_path: Path) -> None:
+    def population() -> PbtPopulation:
+        return PbtPopulation(
+            parse_search_space(SPACE, file=None),
+            str(tmp_path),
+            population_size=2,
+            fraction=0.5,
+            resample_probability=0.0,
+            seed=3,
+        )
+
+    earlier = population()
+    finished: list[tuple[Any, float | None]] = []
+    for _ in range(2):
+        for token, params in _generation(earlier):
+            Path(params["save_checkpoint_dir"]).mkdir(parents=True)
+            score = params["lr"]
+            finished.append((params, score))
+            earlier.ended(token, score)
+    token, partial = earlier.next() or (0, {})  # generation 2 was cut short: not used
+    finished.append((partial, None))
+    resumed = population()
+    search = PbtSearch(resumed)
+    assert search.warm_start(finished, next_sequence=5) == 2
+    handed = [search.suggest("a"), search.suggest("b")]
+    assert search.suggest("c") is None
+    loads = sorted(cfg[PARAMETERS_KEY]["load_checkpoint_dir"] for cfg in handed if cfg)
+    saves = sorted(cfg[PARAMETERS_KEY]["save_checkpoint_dir"] for cfg in handed if cfg)
+    best = max(finished[2:4], key=lambda item: item[1] or 0.0)[0]
+    assert loads == [best["save_checkpoint_dir"]] * 2  # the bottom one exploits the best
+    assert saves == [str(tmp_path / "0" / "2"), str(tmp_path / "1" / "2")]
+    assert [cfg[SEQUENCE_KEY] for cfg in handed if cfg] == [5, 6]
+    # Without the checkpoints on disk there is nothing to go on from: a fresh start.
+    fresh = PbtPopulation(parse_search_space(SPACE, file=None), "/elsewhere", population_size=2)
+    assert fresh.resume(finished) == 0 and fresh.next() is not None

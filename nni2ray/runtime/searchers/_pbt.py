@@ -128,6 +128,40 @@ class PbtPopulation:
         if len(self._ended) == self.population_size:
             self._breed()
 
+    def resume(self, finished: list[tuple[Any, float | None]]) -> int:
+        """Go on after the last complete generation of an earlier run (NNI's
+        ``import_data``): its ``population_size`` trials, with their saved checkpoints on
+        disk, are ranked and bred. Returns the generation that comes next (0: nothing
+        usable, the run starts afresh). Only before anything was handed out."""
+        if self._running or self._next_token or self.generation:
+            return self.generation
+        generations: dict[int, dict[int, Member]] = {}
+        for params, score in finished:
+            save = params.get(SAVE_KEY) if isinstance(params, dict) else None
+            if not isinstance(save, str):
+                continue
+            member_dir, generation = os.path.split(save)
+            root, index = os.path.split(member_dir)
+            if root != self.root or not generation.isdigit() or not index.isdigit():
+                continue
+            hyper = {k: v for k, v in params.items() if k not in (LOAD_KEY, SAVE_KEY)}
+            load = str(params.get(LOAD_KEY, save))
+            members = generations.setdefault(int(generation), {})
+            members[int(index)] = Member(int(index), hyper, load, save, score)
+        complete = [
+            g
+            for g, members in generations.items()
+            if sorted(members) == list(range(self.population_size))
+            and all(os.path.isdir(m.save) for m in members.values())
+        ]
+        if not complete:
+            return 0
+        last = max(complete)
+        self.generation = last
+        self._ended = [generations[last][i] for i in range(self.population_size)]
+        self._breed()
+        return self.generation
+
     def _rank_key(self, member: Member) -> float:
         if member.score is None or not math.isfinite(member.score):
             return math.inf  # failed trials rank last
@@ -241,6 +275,12 @@ class PbtSearch(Searcher):
         self._tokens[trial_id] = token
         sequence, self._next_sequence = self._next_sequence, self._next_sequence + 1
         return {PARAMETERS_KEY: params, SEQUENCE_KEY: sequence}
+
+    def warm_start(self, finished: list[tuple[Any, float | None]], next_sequence: int) -> int:
+        """A resumed run: breed from the last complete generation (see
+        :meth:`PbtPopulation.resume`); numbering goes on at ``next_sequence``."""
+        self._next_sequence = max(self._next_sequence, next_sequence)
+        return self.population.resume(finished)
 
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         if result.get(ResultKey.TYPE) == FINAL and trial_id in self._tokens:
