@@ -83,3 +83,18 @@ def test_nni_pbt_tuner_runs_the_same_fixture(tmp_path: Path, ray_session: None) 
     out = tmp_path / "out"
     summary = run_folder(folder, out, algorithm_backend="nni")
     _check_two_generations(summary.records, out / "checkpoint")
+
+
+def test_a_resumed_pbt_run_goes_on_with_the_next_generation(
+    tmp_path: Path, ray_session: None
+) -> None:
+    from nni2ray.cli import main
+    from nni2ray.results import load_prior
+
+    out = tmp_path / "out"
+    args = ["run", str(FIXTURES / "pbt_checkpoint"), "--output", str(out), "--quiet"]
+    assert main([*args, "--algorithm-backend", "native", "--max-trials", "3"]) == 0
+    assert main([*args, "--algorithm-backend", "native", "--resume"]) == 0
+    records = load_prior(out).records
+    assert sorted(r.sequence for r in records) == [0, 1, 2, 3, 4, 5]
+    _check_two_generations(sorted(records, key=lambda r: r.sequence), out / "checkpoint")
