@@ -180,6 +180,12 @@ def test_the_searcher_hands_out_nni_parameters_and_waits_for_the_generation() ->
     loads = {cfg[PARAMETERS_KEY]["load_checkpoint_dir"] for cfg in (c, d)}
     assert loads == {a[PARAMETERS_KEY]["save_checkpoint_dir"]}
     assert (c[SEQUENCE_KEY], d[SEQUENCE_KEY]) == (2, 3)
+    # A trial that ended without a final result ranks worst too (NNI would wait forever).
+    search.on_trial_complete("c", result=_final(1.0))
+    search.on_trial_complete("d", result=dict(_final(9.0), nni_type="PERIODICAL"))
+    e = search.suggest("e")
+    assert e is not None
+    assert e[PARAMETERS_KEY]["load_checkpoint_dir"] == c[PARAMETERS_KEY]["save_checkpoint_dir"]
 
 
 def _folder(tmp_path: Path, class_args: dict[str, Any], assessor: bool = False) -> Path:
