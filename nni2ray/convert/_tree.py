@@ -199,9 +199,10 @@ def plan_tree(
         why = str(exc).splitlines()[0]
         conversion.reasons.append(_reason(None, None, why, "run it with `nni2ray run` instead"))
     if plan is not None:
-        from nni2ray.translate.tuners import advisor_without_nni2ray
+        from nni2ray.translate.tuners import advisor_without_nni2ray, pbt_without_nni2ray
 
         plan = advisor_without_nni2ray(plan)  # Hyperband/BOHB: the pre-exact approximation
+        plan = pbt_without_nni2ray(plan)  # PBT: random search, a checkpoint folder per trial
     if plan is not None:
         conversion.reasons += _plan_reasons(experiment, plan, code_dir)
         if conversion.reasons:

@@ -600,9 +600,9 @@ def _fit(
         tune.with_parameters(NniTrial, context=context),
         {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},
     )
-    if plan.searcher.kwargs.get("nni_builtin"):
+    if plan.searcher.kwargs.get("nni_builtin") or plan.checkpoint_dirs:
         # NNI's manager gives its dispatcher the experiment's checkpoint folder (the default
-        # all_checkpoint_dir of NNI's PBTTuner).
+        # all_checkpoint_dir of NNI's PBTTuner and of nni2ray's).
         os.environ["NNI_CHECKPOINT_DIRECTORY"] = str(output / "checkpoint")
     searcher = _warm_started(build_searcher(plan, experiment), prior)
     scheduler = build_scheduler(plan)
@@ -831,8 +831,13 @@ def _reuse_actors(experiment: Experiment, options: RunOptions) -> bool:
 def _warm_started(searcher: Any, prior: Prior) -> Any:
     """Tell the searcher what already ran: finished points are learned from and not run
     again, interrupted ones are run first, and numbering goes on after the highest."""
-    from nni2ray.runtime.searchers import NniSearch
+    from nni2ray.runtime.searchers import NniSearch, PbtSearch
 
+    if isinstance(searcher, PbtSearch) and prior.records:  # NNI's PBT: import_data
+        searcher.warm_start(
+            [(r.parameters, r.final_scalar) for r in prior.records], prior.next_sequence
+        )
+        return searcher
     if not isinstance(searcher, NniSearch) or not (prior.records or prior.replay):
         return searcher
     searcher.add_known_points((r.parameters, r.final_scalar) for r in prior.records)

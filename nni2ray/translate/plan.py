@@ -21,7 +21,7 @@ class SearcherKind(StrEnum):
     """What stands in for the NNI tuner; the key of every searcher registry (translate's
     builders, runtime's searchers, convert's launcher source and MIGRATION wording)."""
 
-    RANDOM = "random"  # NNI's Random (and PBT's stand-in): NNI's sampling formulas
+    RANDOM = "random"  # NNI's Random: NNI's sampling formulas
     GRID = "grid"  # NNI's GridSearch over a finite space, enumerated in NNI's order
     BATCH = "batch"  # NNI's Batch tuner: its list of parameter dicts, in order
     HYPEROPT = "hyperopt"  # hyperopt's TPE or Anneal (kwargs ``algo``)
@@ -30,6 +30,7 @@ class SearcherKind(StrEnum):
     EVOLUTION = "evolution"  # NNI's evolution rule (convert: Optuna's NSGAIISampler)
     HYPERBAND = "hyperband"  # NNI's Hyperband bracket schedule, exact
     BOHB = "bohb"  # NNI's BOHB bracket schedule
+    PBT = "pbt"  # NNI's PBT rule: generations, exploit/explore via checkpoint folders
     CUSTOM = "custom"  # a user's NNI Tuner class, run in the driver
 
 

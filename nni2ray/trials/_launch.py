@@ -34,8 +34,9 @@ def trial_parameters(context: TrialContext, config: dict[str, Any], trial_dir: P
     if not isinstance(params, dict) or not (context.extra_parameters or context.checkpoint_dirs):
         return params
     params = dict(params, **context.extra_parameters)
-    if context.checkpoint_dirs:
-        # NNI's PBT hands each trial a checkpoint folder to load from and save to.
+    if context.checkpoint_dirs and "save_checkpoint_dir" not in params:
+        # NNI's PBT hands each trial a checkpoint folder to load from and save to (nni2ray's
+        # PBT searcher names them itself, generation by generation).
         params["load_checkpoint_dir"] = params["save_checkpoint_dir"] = str(
             trial_dir / "checkpoint"
         )

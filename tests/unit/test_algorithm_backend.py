@@ -146,8 +146,9 @@ def test_native_plan_restores_the_stand_in_and_pbt_checkpoint_folders(
     assert plan.searcher.kwargs["class_name"].endswith("PBTTuner")
     assert not plan.checkpoint_dirs  # NNI's PBTTuner names the folders itself
     native = native_plan(plan)
-    assert native.searcher.kind == SearcherKind.RANDOM and native.checkpoint_dirs
-    assert native.searcher.kwargs == {"seed": 2}
+    assert native.searcher.kind == SearcherKind.PBT and native.checkpoint_dirs
+    assert native.searcher.kwargs["seed"] == 2
+    assert native.searcher.kwargs["population_size"] == 10
 
 
 def test_check_says_which_side_runs(

@@ -55,7 +55,7 @@ TUNER_TABLE: dict[str, tuple[SearcherKind, Severity | None]] = {
     "Metis": (SearcherKind.GP, Severity.APPROXIMATED),
     "GP": (SearcherKind.GP, Severity.APPROXIMATED),
     "DNGO": (SearcherKind.GP, Severity.APPROXIMATED),
-    "PBT": (SearcherKind.RANDOM, Severity.APPROXIMATED),
+    "PBT": (SearcherKind.PBT, Severity.EXACT),
     "Hyperband": (SearcherKind.HYPERBAND, Severity.EXACT),
     "BOHB": (SearcherKind.BOHB, Severity.APPROXIMATED),
 }
@@ -139,7 +139,9 @@ def _check_searcher(plan: Any, experiment: Any, tmp_path: Path) -> None:
         assert isinstance(config, dict), config
         params = trial_parameters(context, config, tmp_path / trial_id)
         expected = keys or set(SPACE)
-        assert set(params) - {"TRIAL_BUDGET"} == expected
+        assert set(params) - {"TRIAL_BUDGET", "load_checkpoint_dir", "save_checkpoint_dir"} == (
+            expected
+        )
         result = {
             "nni_type": FINAL,
             "nni_sequence": 0,

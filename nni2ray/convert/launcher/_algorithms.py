@@ -159,6 +159,12 @@ def _custom_source(function: str, call: SearcherCall | SchedulerCall, extra: str
     return [], body
 
 
+_PBT_FATE = (
+    "approximated: random search; each trial gets its own load/save_checkpoint_dir (the "
+    "same folder), without PBT's generations or exploit/explore (`nni2ray run` has them)"
+)
+
+
 def _kind_fate(call: SearcherCall | SchedulerCall) -> str:
     return f"{_exact(call)}: {call.kind} search"
 
@@ -174,6 +180,8 @@ SEARCHER_SOURCES: dict[SearcherKind, SearcherSource] = {
     # Converted plans replace the bracket schedule first (tuners.advisor_without_nni2ray).
     SearcherKind.HYPERBAND: SearcherSource(_needs_nni2ray("Hyperband"), _kind_fate),
     SearcherKind.BOHB: SearcherSource(_needs_nni2ray("BOHB"), _kind_fate),
+    # PBT's generations need nni2ray: random search, each trial its own checkpoint folder.
+    SearcherKind.PBT: SearcherSource(_random_source, lambda call: _PBT_FATE),
     # The user's class runs through nni_algorithms/tune_adapters.py (see ._adapters).
     SearcherKind.CUSTOM: SearcherSource(
         lambda call: _custom_source("custom_searcher", call, "searcher"),

@@ -3,7 +3,7 @@
 Searchers that draw NNI parameters from a latent space (random, grid, batch, hyperopt,
 Optuna's samplers) are
 wrapped in :class:`NniSearch` (NNI's dedup and end of finite spaces); the ones that hand out
-NNI parameters verbatim (custom tuners, Hyperband, BOHB) are not.
+NNI parameters verbatim (custom tuners, Hyperband, BOHB, PBT) are not.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from nni2ray.runtime.searchers._nni_search import (
     RandomSampler,
 )
 from nni2ray.runtime.searchers._optuna import OptunaLatentSearch, optuna_searcher
+from nni2ray.runtime.searchers._pbt import PbtPopulation, PbtSearch, pbt_searcher
 from nni2ray.translate import SearcherKind, TunePlan
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "EvolutionSearcher",
     "NniSearch",
     "OptunaLatentSearch",
+    "PbtPopulation",
+    "PbtSearch",
     "SearcherBuilder",
     "build_searcher",
     "hyperopt_searcher",
@@ -102,6 +105,7 @@ SEARCHERS: dict[SearcherKind, SearcherBuilder] = {
     SearcherKind.EVOLUTION: _evolution,
     SearcherKind.HYPERBAND: hyperband_searcher,
     SearcherKind.BOHB: bohb_searcher,
+    SearcherKind.PBT: pbt_searcher,
     SearcherKind.CUSTOM: _custom,
 }
 

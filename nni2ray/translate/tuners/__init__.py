@@ -32,7 +32,7 @@ from nni2ray.translate.tuners.nni_classes import (
 )
 from nni2ray.translate.tuners.optuna import optuna_tuner
 from nni2ray.translate.tuners.packages import runs_as, searcher_words
-from nni2ray.translate.tuners.pbt import pbt_tuner
+from nni2ray.translate.tuners.pbt import pbt_tuner, pbt_without_nni2ray
 from nni2ray.translate.tuners.random import random_tuner
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "TunerBuilder",
     "TunerMapping",
     "advisor_without_nni2ray",
+    "pbt_without_nni2ray",
     "runs_as",
     "searcher_words",
     "bracket_rounds",

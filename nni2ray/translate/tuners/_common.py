@@ -19,7 +19,8 @@ from nni2ray.translate.plan import SchedulerCall, SearcherCall
 class TunerMapping:
     """What one NNI tuner becomes.
 
-    ``scheduler`` is set only for advisors (Hyperband, BOHB), which replace the assessor;
+    ``scheduler`` is set only for advisors (Hyperband, BOHB), which replace the assessor, and
+    for PBT without an assessor (no early stopping, as in NNI);
     ``extra_parameters`` are added to every trial's parameters (``TRIAL_BUDGET``);
     ``checkpoint_dirs`` gives every trial NNI's PBT ``load/save_checkpoint_dir``.
     """

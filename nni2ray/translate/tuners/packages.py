@@ -33,6 +33,7 @@ _SEARCHER_WORDS = {
     SearcherKind.EVOLUTION: "NNI's evolution rule (nni2ray)",
     SearcherKind.HYPERBAND: "NNI's Hyperband bracket schedule (nni2ray)",
     SearcherKind.BOHB: "NNI's BOHB bracket schedule (nni2ray)",
+    SearcherKind.PBT: "NNI's PBT generations and exploit/explore (nni2ray)",
     SearcherKind.CUSTOM: "the tuner class itself, in the driver",
 }
 
