@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -106,6 +107,13 @@ class Recorder(Callback):
         self._stopper = stopper
         self._progress = progress or Progress(stream, quiet=quiet, mode=mode)
 
+    def keep(self, records: Iterable[TrialRecord]) -> None:
+        """Records of trials an earlier run (or NNI) finished: exported and counted with
+        this run's."""
+        for record in records:
+            self.records[record.trial_id] = record
+            self._progress.track(record)
+
     def _trial_dir(self, trial_id: str) -> Path:
         output = Path(self._context.output_dir)
         path = inside_output(output, output / "trials" / trial_id)
@@ -131,6 +139,7 @@ class Recorder(Callback):
         if earlier is not None:  # a retry after its worker died: same trial, new attempt
             record.retries = earlier.retries
         self.records[trial.trial_id] = record
+        self._progress.track(record)
 
     def on_trial_recover(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         """The trial's worker died (or the trial errored) and Tune starts it again: end
@@ -173,6 +182,8 @@ class Recorder(Callback):
             "time": time.time(),
         }
         record.metrics.append(row)
+        if kind == FINAL:
+            self._progress.track(record)
         trial_dir = self._trial_dir(trial.trial_id)
         try:
             append_metric(trial_dir, row)
@@ -180,7 +191,7 @@ class Recorder(Callback):
             self._stopper.on_disk_full(exc, trial_dir / "metrics.jsonl")
         if kind != FINAL:
             self._progress.report(trial.trial_id, len(record.intermediate), row["value"])
-        self._progress.status(list(self.records.values()), event=False)
+        self._progress.status(event=False)
 
     def on_trial_complete(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         last = trial.last_result or {}
@@ -244,7 +255,8 @@ class Recorder(Callback):
         record.protocol_errors = list(last.get(ResultKey.PROTOCOL_ERRORS) or [])
         record.ignored_finals = [_loads(t) for t in last.get(ResultKey.IGNORED_FINALS) or []]
         self._write_record(record)
-        self._progress.status(list(self.records.values()), event=True)
+        self._progress.track(record)
+        self._progress.status(event=True)
 
     def _write_record(self, record: TrialRecord) -> None:
         path = self._trial_dir(record.trial_id) / "trial.json"
@@ -261,4 +273,4 @@ class Recorder(Callback):
             self._write_record(self.records[trial_id])
 
     def on_step_end(self, iteration: int, trials: list[Any], **info: Any) -> None:
-        self._progress.status(list(self.records.values()), event=False)
+        self._progress.status(event=False)

@@ -595,7 +595,7 @@ def _fit(
         options.stream, quiet=options.quiet, started=options.started, mode=plan.mode, total=total
     )
     recorder = Recorder(context, stopper, plan.mode, progress=progress)
-    recorder.records.update((r.trial_id, r) for r in prior.records)
+    recorder.keep(prior.records)
     trainable = tune.with_resources(
         tune.with_parameters(NniTrial, context=context),
         {"cpu": plan.cpus_per_trial, "gpu": plan.gpus_per_trial or 0},

@@ -9,7 +9,7 @@ import pytest
 from nni2ray.experiment import load_experiment
 from nni2ray.results import TrialRecord
 from nni2ray.runtime import plan_line
-from nni2ray.runtime._progress import Progress, status_line
+from nni2ray.runtime._progress import Progress, Tally, status_line
 from nni2ray.translate import translate
 from tests.unit.test_view_list_show import record
 
@@ -51,24 +51,61 @@ def records() -> list[TrialRecord]:
     ]
 
 
+def tally() -> Tally:
+    return Tally.of(records(), "max")
+
+
+def tracked(progress: Progress) -> Progress:
+    for r in records():
+        progress.track(r)
+    return progress
+
+
 def test_status_line_counts_best_and_trials_left() -> None:
-    assert status_line(records(), "max", 12.3, total=10) == (
+    assert status_line(tally(), 12.3, total=10) == (
         "[   12s] 1 done, 1 running, 1 failed, 1 early-stopped | best 0.5 (trial t1) "
         "| 6 trials left"
     )
-    assert status_line(records(), "max", 1, total=5).endswith("| 1 trial left")
-    assert "left" not in status_line(records(), "max", 1)
+    assert status_line(tally(), 1, total=5).endswith("| 1 trial left")
+    assert "left" not in status_line(tally(), 1)
+
+
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_the_tally_follows_each_change_as_a_full_count_would(mode: str) -> None:
+    from collections import Counter
+
+    from nni2ray.results import rank
+
+    live = Tally(mode)
+    kept: dict[str, TrialRecord] = {}
+    changes = [
+        record("a", 0, "RUNNING", None),
+        record("b", 1, "RUNNING", None),
+        record("a", 0, "SUCCEEDED", 0.4),
+        record("c", 2, "SUCCEEDED", 0.9),
+        record("b", 1, "SUCCEEDED", 0.1),
+        record("c", 2, "RUNNING", None),  # a retry replaces the best trial's record
+        record("d", 3, "SUCCEEDED", 0.4),  # a tie keeps the earlier trial
+        record("e", 4, "FAILED", None),
+    ]
+    for change in changes:
+        live.track(change)
+        kept[change.trial_id] = change
+        full = rank(list(kept.values()), mode)
+        assert live.counts == Counter(r.status for r in kept.values())
+        assert (live.best.trial_id if live.best else None) == (full[0].trial_id if full else None)
+        assert len(live) == len(kept)
 
 
 def test_on_a_terminal_one_line_is_redrawn_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     out = Terminal()
-    progress = Progress(out, mode="max", total=8, started=0.0)
-    progress.status(records(), event=True)
+    progress = tracked(Progress(out, mode="max", total=8, started=0.0))
+    progress.status(event=True)
     progress.report("t3", 2, {"default": 0.25, "loss": 1})
-    progress.status(records(), event=True)
+    progress.status(event=True)
     progress.say("nni2ray: warning: something")
-    progress.status(records(), event=True)
+    progress.status(event=True)
     progress.close()
     text = out.getvalue()
     assert text.startswith("\r\x1b[2K[")
@@ -81,17 +118,17 @@ def test_on_a_terminal_one_line_is_redrawn_in_place(monkeypatch: pytest.MonkeyPa
 def test_the_live_line_fits_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "40")
     out = Terminal()
-    Progress(out, total=8).status(records(), event=True)
-    assert out.getvalue() == "\r\x1b[2K" + status_line(records(), "max", 0, 8)[:39]
+    tracked(Progress(out, total=8)).status(event=True)
+    assert out.getvalue() == "\r\x1b[2K" + status_line(tally(), 0, 8)[:39]
 
 
 def test_elsewhere_one_line_per_event_and_no_control_codes() -> None:
     out = io.StringIO()
-    progress = Progress(out, mode="max", total=8)
+    progress = tracked(Progress(out, mode="max", total=8))
     for _ in range(3):
-        progress.status(records(), event=False)  # results, steps: no line
-    progress.status(records(), event=True)
-    progress.status(records(), event=True)
+        progress.status(event=False)  # results, steps: no line
+    progress.status(event=True)
+    progress.status(event=True)
     progress.close()
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
@@ -102,6 +139,6 @@ def test_quiet_writes_nothing() -> None:
     out = Terminal()
     progress = Progress(out, quiet=True)
     progress.say("x")
-    progress.status(records(), event=True)
+    tracked(progress).status(event=True)
     progress.close()
     assert out.getvalue() == ""
