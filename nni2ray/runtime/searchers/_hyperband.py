@@ -49,6 +49,7 @@ class _Config:
     budget: int
     perf: tuple[float, float] | None = None  # (metric sequence, scalar); FINAL: inf
     token: Any = None  # the config source's own record of it (BOHB's model vector)
+    learned: set[Any] = field(default_factory=set)  # results the source learned from
 
 
 @dataclass
@@ -164,9 +165,9 @@ class BracketSearch(Searcher):
     def on_trial_result(self, trial_id: str, result: dict[str, Any]) -> None:
         config = self._trials.get(trial_id)
         if config is not None:
-            self._observe(config, result, learn=True)
+            self._observe(config, result)
 
-    def _observe(self, config: _Config, result: dict[str, Any], learn: bool = False) -> None:
+    def _observe(self, config: _Config, result: dict[str, Any]) -> None:
         kind = result.get(ResultKey.TYPE)
         value = finite_scalar(reported_value(result))
         if kind not in (PERIODICAL, FINAL) or value is None:
@@ -174,7 +175,11 @@ class BracketSearch(Searcher):
         sequence = math.inf if kind == FINAL else float(result.get(ResultKey.SEQUENCE) or 0)
         if config.perf is None or config.perf[0] <= sequence:
             config.perf = (sequence, value)
-        if kind == FINAL and learn:  # BOHB's model learns every final result (NNI's rule)
+        # BOHB's model learns every final result once (NNI's rule); Tune hands the last
+        # result again (or only) to on_trial_complete.
+        key = result.get("training_iteration")
+        if kind == FINAL and (key is None or key not in config.learned):
+            config.learned.add(key)
             self.source.observe(config.token, config.budget, -value if self._maximize else value)
 
     def on_trial_complete(
