@@ -117,10 +117,10 @@ class KdeModel:
         self, space_json: dict[str, Any], args: BohbArgs = BohbArgs(), seed: int | None = None
     ) -> None:
         import numpy as np
-        import scipy.stats
+        import scipy.stats  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         with _quiet():
-            from statsmodels.nonparametric.kernel_density import KDEMultivariate
+            from statsmodels.nonparametric.kernel_density import KDEMultivariate  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         self._np, self._truncnorm, self._kde = np, scipy.stats.truncnorm, KDEMultivariate
         self._space_json = space_json
@@ -275,8 +275,8 @@ class NniBohbModel:
         config_space: str | None = None,
     ) -> None:
         import numpy as np
-        from nni.algorithms.hpo.bohb_advisor.bohb_advisor import BOHB
-        from nni.algorithms.hpo.bohb_advisor.config_generator import CG_BOHB
+        from nni.algorithms.hpo.bohb_advisor.bohb_advisor import BOHB  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from nni.algorithms.hpo.bohb_advisor.config_generator import CG_BOHB  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         self._np = np
         holder = types.SimpleNamespace(config_space=config_space, search_space=None)
