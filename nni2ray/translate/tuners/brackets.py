@@ -232,7 +232,8 @@ def bohb_backend(
     if backend == "native":
         return native
     missing = [p for p in ("nni", *BOHB_NNI_PACKAGES) if not installed(p)]
-    problem = None if missing else nni_model_problem(exp.raw_search_space or {})
+    own_space = isinstance(native.searcher.kwargs.get("config_space"), str)  # NNI reads it
+    problem = None if missing or own_space else nni_model_problem(exp.raw_search_space or {})
     config = display_path(exp.config_file)
     if missing and backend == "nni":
         raise MissingDependencyError(

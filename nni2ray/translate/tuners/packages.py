@@ -44,7 +44,10 @@ _SEARCHER_WORDS = {
     SearcherKind.TPE: "Optuna's TPESampler with a constant liar (Ray Tune's OptunaSearch)",
     SearcherKind.GP: "Optuna's GPSampler (Ray Tune's OptunaSearch)",
     SearcherKind.EVOLUTION: "NNI's evolution rule (nni2ray)",
-    SearcherKind.HYPERBAND: "NNI's Hyperband bracket schedule (nni2ray)",
+    SearcherKind.HYPERBAND: (
+        "NNI's Hyperband bracket schedule (nni2ray), configurations drawn at random with "
+        "NNI's formulas"
+    ),
     SearcherKind.BOHB: "NNI's BOHB bracket schedule (nni2ray)",
     SearcherKind.CUSTOM: "the tuner class itself, in the driver",
 }
@@ -104,6 +107,12 @@ def _backend_line(call: SearcherCall, builtin: object, backend: str) -> str:
         return f"backend: the custom class runs in both backends; nni {nni}"
     if call.kind == SearcherKind.BOHB:
         return _bohb_backend_line(call, backend, nni)
+    if call.kind == SearcherKind.HYPERBAND:
+        return (
+            f"backend native ({flag}): {call.nni_name} is an NNI advisor; nni2ray's bracket "
+            "schedule runs in both backends and is NNI's Hyperband (NNI's draws its "
+            f"configurations at random too); nni {nni}"
+        )
     if call.nni_name in NNI_ADVISORS:
         return (
             f"backend native ({flag}): {call.nni_name} is an NNI advisor; nni2ray's bracket "
