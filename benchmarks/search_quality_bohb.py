@@ -4,11 +4,12 @@ Drives nni2ray's BOHB searcher (:class:`BracketSearch`, NNI's exact bracket sche
 in-process on multi-fidelity objectives, one trial at a time (suggest, evaluate at the
 trial's ``TRIAL_BUDGET``, report the final result, complete), with three config sources:
 
-* ``native``: nni2ray's BOHB model (NNI's rules on statsmodels' KDEMultivariate);
+* ``native``: nni2ray's BOHB model (NNI's rules on statsmodels' KDEMultivariate, every
+  budget in one model as NNI 3.0 feeds CG_BOHB);
 * ``random``: NNI's random formulas inside the same schedule (nni2ray before this model);
 * ``nni``: NNI 3.0's own CG_BOHB (needs nni, ConfigSpace and statsmodels in this Python);
-* ``pooled`` (on request): nni2ray's model fed as NNI 3.0 feeds CG_BOHB, every budget in one
-  model (NNI's advisor passes the FINAL result's sequence, always 0, as the budget).
+* ``per-budget`` (on request): nni2ray's model with one model per TRIAL_BUDGET, proposing
+  from the largest budget that has one (the BOHB paper's and HpBandSter's rule).
 
 Objectives: Branin (2-D) and Hartmann6 (6-D); a trial at budget ``b`` sees the true value
 plus Gaussian noise whose standard deviation shrinks as ``1/b`` (``--noise`` scales it).
@@ -43,7 +44,7 @@ OBJECTIVES: dict[str, tuple[dict[str, Any], Any, float, float]] = {
     "branin": (BRANIN_SPACE, branin, 0.397887, 20.0),
     "hartmann6": (HARTMANN_SPACE, hartmann6, -3.32237, 0.6),
 }
-SOURCES = ("native", "random", "nni", "pooled")
+SOURCES = ("native", "random", "nni", "per-budget")
 MAX_BUDGET, ETA, MIN_BUDGET = 9, 3, 1
 
 
@@ -65,24 +66,9 @@ def _source(name: str, space: dict[str, Any], parsed: Any, seed: int) -> Any:
         return KdeModel(space, BohbArgs(), seed)
     if name == "nni":
         return NniBohbModel(space, BohbArgs(), seed)
-    if name == "pooled":
-        return _Pooled(KdeModel(space, BohbArgs(), seed))
+    if name == "per-budget":
+        return KdeModel(space, BohbArgs(), seed, per_budget=True)
     return RandomSource(parsed, seed)
-
-
-class _Pooled:
-    """A config source that learns every result as budget 0 (NNI 3.0's pooling)."""
-
-    name = "pooled"
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def propose(self, budget: float) -> Any:
-        return self.inner.propose(budget)
-
-    def observe(self, token: Any, budget: float, loss: float) -> None:
-        self.inner.observe(token, 0, loss)
 
 
 def one_search(objective: str, source: str, seed: int, trials: int, noise: float) -> list[float]:

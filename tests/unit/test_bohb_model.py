@@ -70,7 +70,7 @@ def test_random_below_min_points_in_model_then_the_model() -> None:
     assert [p.source for p in first] == [RANDOM] * 8
     assert model.model_budget() is None
     assert _run(model, 1)[0].source == RANDOM
-    assert model.model_budget() == 1
+    assert model.model_budget() == 0  # NNI 3.0 pools every budget as budget 0
     assert {p.source for p in _run(model, 5)} == {MODEL}
 
 
@@ -82,7 +82,7 @@ def test_min_points_is_at_least_dimensions_plus_one() -> None:
 def test_good_bad_split_follows_top_n_percent() -> None:
     model = KdeModel(SPACE, BohbArgs(top_n_percent=30, random_fraction=1), seed=2)
     proposals = _run(model, 40)
-    split = model.good_bad(1)
+    split = model.good_bad(0)
     assert split is not None
     good, bad = split
     # n_good = max(3, 30 * 40 // 100) = 12; n_bad = max(3, 70 * 40 // 100) = 28.
@@ -96,11 +96,18 @@ def test_good_bad_split_follows_top_n_percent() -> None:
 def test_random_fraction_one_never_uses_the_model() -> None:
     model = KdeModel(SPACE, BohbArgs(random_fraction=1), seed=3)
     assert {p.source for p in _run(model, 30)} == {RANDOM}
-    assert model.model_budget() == 1  # fitted, but never asked
+    assert model.model_budget() == 0  # fitted, but never asked
 
 
-def test_the_largest_budget_with_a_model_proposes_and_smaller_budgets_are_dropped() -> None:
+def test_every_budget_goes_into_one_model_as_nni_feeds_it() -> None:
     model = KdeModel(SPACE, BohbArgs(random_fraction=0), seed=4)
+    _run(model, 4, budget=1)
+    _run(model, 5, budget=9)
+    assert model.model_budget() == 0 and len(model._observed[0]) == 9
+
+
+def test_per_budget_the_largest_budget_with_a_model_proposes() -> None:
+    model = KdeModel(SPACE, BohbArgs(random_fraction=0), seed=4, per_budget=True)
     _run(model, 8, budget=1)
     _run(model, 8, budget=9)
     assert model.model_budget() == 9

@@ -3,8 +3,11 @@
 Three sources, one interface (:class:`ConfigSource`: ``propose`` a configuration for a
 budget, ``observe`` a final result):
 
-* :class:`KdeModel`, nni2ray's own BOHB model, following NNI's (and HpBandSter's) rules:
-  per budget it keeps the finished configurations; once a budget holds at least
+* :class:`KdeModel`, nni2ray's own BOHB model, following NNI's (and HpBandSter's) rules.
+  It learns every final result as NNI 3.0's advisor does, all budgets in one model (NNI passes
+  the FINAL result's sequence, always 0, as the budget); with ``per_budget`` (the BOHB
+  paper's and HpBandSter's rule; measured worse, see benchmarks/search_quality_bohb.py)
+  it keeps one set of finished configurations per ``TRIAL_BUDGET``. Once a set holds at least
   ``min_points_in_model`` of them (at least the number of dimensions + 1) it splits them into
   the best ``top_n_percent`` (at least ``min_points_in_model``) and the rest, and fits one
   multivariate kernel density on each (statsmodels' ``KDEMultivariate``, rule-of-thumb
@@ -12,7 +15,7 @@ budget, ``observe`` a final result):
   ``random_fraction`` or while no budget has a model; otherwise ``num_samples`` candidates
   are drawn around good points (bandwidths widened by ``bandwidth_factor``) and the one with
   the smallest ``bad(x) / good(x)`` is kept, using the model of the largest budget that has
-  one. Results of budgets below that largest modelled budget are not kept (NNI's rule).
+  one. Results of budgets below that largest modelled budget are not kept (CG_BOHB's rule).
   Every NNI ``_type`` is modelled through nni2ray's latent space: each latent key is one
   dimension in ``[0, 1]`` (log scale for loguniform, the normal CDF for the normal types,
   the categories of a choice as an unordered variable); the model's vector decodes with
@@ -106,6 +109,7 @@ class KdeModel:
         space_json: the NNI search space (``{name: {"_type", "_value"}}``).
         args: BOHB's classArgs.
         seed: seeds every draw (numpy's Generator; the global numpy state is not touched).
+        per_budget: one model per budget (the paper's rule) instead of NNI 3.0's one pool.
 
     Raises:
         ImportError: statsmodels (or scipy) is not installed.
@@ -114,7 +118,12 @@ class KdeModel:
     name = "native"
 
     def __init__(
-        self, space_json: dict[str, Any], args: BohbArgs = BohbArgs(), seed: int | None = None
+        self,
+        space_json: dict[str, Any],
+        args: BohbArgs = BohbArgs(),
+        seed: int | None = None,
+        *,
+        per_budget: bool = False,
     ) -> None:
         import numpy as np
         import scipy.stats  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -132,6 +141,7 @@ class KdeModel:
         wanted = args.min_points_in_model
         self.min_points = max(wanted if wanted is not None else 0, d + 1)
         self.args = args
+        self.per_budget = per_budget
         self._rng = np.random.default_rng(seed)
         self._observed: dict[float, list[tuple[Any, float]]] = {}
         self._models: dict[float, tuple[Any, Any]] = {}
@@ -198,6 +208,8 @@ class KdeModel:
     def observe(self, token: Any, budget: float, loss: float) -> None:
         if token is None or not self._dims:
             return
+        if not self.per_budget:
+            budget = 0  # NNI 3.0: every budget in one model
         if self._models and max(self._models) > budget:
             return  # a larger budget already has a model (NNI's rule)
         points = self._observed.setdefault(budget, [])

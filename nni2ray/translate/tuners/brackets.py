@@ -73,9 +73,9 @@ BOHB_NATIVE_MODEL = (
     "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
     "trials); new configurations come from nni2ray's BOHB model, NNI's rules on statsmodels' "
     "KDEMultivariate (min_points_in_model, top_n_percent, num_samples, random_fraction, "
-    "bandwidth_factor, min_bandwidth), with one model per TRIAL_BUDGET as in the BOHB paper "
-    "where NNI 3.0 pools every budget into one; a nested choice's options that a "
-    "configuration did not choose carry random values in the model"
+    "bandwidth_factor, min_bandwidth), every final result in one model as NNI 3.0 feeds it, "
+    "its own random stream; a nested choice's options that a configuration did not choose "
+    "carry random values in the model"
 )
 BOHB_NNI_MODEL = (
     "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
