@@ -677,6 +677,9 @@ def _fit(
     elif stopper.interrupted:
         meta["stopReason"] = "stop() of the Python launcher"
     failure = close_algorithms(output, meta, searcher, scheduler)  # custom tuner/assessor
+    report = getattr(searcher, "run_report", None)  # e.g. where BOHB's configurations came from
+    if callable(report):
+        meta.update(report())
     write_json(output / "experiment.json", meta)
     if failure is not None:
         raise failure.error(output / ERROR_FILE)

@@ -48,7 +48,7 @@ CLASS_ARGS: dict[str, dict[str, object]] = {
 }
 TRIALS = 4
 #: Under --algorithm-backend nni, the package each class needs that the test extra lacks.
-MISSING_IN_TEST_ENV = {"SMAC": "smac", "DNGO": "pybnn"}
+MISSING_IN_TEST_ENV = {"SMAC": "smac", "DNGO": "pybnn", "BOHB": "ConfigSpace"}
 
 
 def _folder(tmp_path: Path, tuner: str) -> Path:

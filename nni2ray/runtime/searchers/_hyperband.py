@@ -4,20 +4,28 @@ Every trial gets ``TRIAL_BUDGET`` in its parameters; the schedule's formulas liv
 :mod:`nni2ray.translate.tuners.brackets`. Promotions are new trials with the hyperparameters
 of the best trials of the previous round, ranked by their latest metric (a final result
 beats any intermediate). Brackets go from ``s_max`` down to 0 and repeat until a limit ends the run.
+New configurations (a bracket's first round) come from a :class:`ConfigSource`: NNI's random
+formulas (Hyperband), BOHB's model (nni2ray's :class:`KdeModel` or NNI's own ``CG_BOHB``).
 """
 
 from __future__ import annotations
 
 import math
-import random
-from collections import deque
+import sys
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ray.tune.search import Searcher
 
 from nni2ray.experiment import Experiment, SearchSpace
-from nni2ray.experiment.sampling import sample
+from nni2ray.runtime.searchers._bohb_model import (
+    BohbArgs,
+    ConfigSource,
+    KdeModel,
+    NniBohbModel,
+    RandomSource,
+)
 from nni2ray.translate import TunePlan
 from nni2ray.translate.tuners import BUDGET_KEY, bracket_rounds, s_max_of
 from nni2ray.trials import (
@@ -40,6 +48,8 @@ class _Config:
     params: dict[str, Any]
     budget: int
     perf: tuple[float, float] | None = None  # (metric sequence, scalar); FINAL: inf
+    token: Any = None  # the config source's own record of it (BOHB's model vector)
+    learned: set[Any] = field(default_factory=set)  # results the source learned from
 
 
 @dataclass
@@ -65,6 +75,8 @@ class BracketSearch(Searcher):
             whenever a slot is free and no trial of a started bracket is ready.
         id_style: ``hyperband`` ids ``"<iteration>-<s>_<round>_<n>"``, ``bohb`` ids
             ``"<s>_<round>_<n>"`` (kept in :attr:`parameter_ids`).
+        source: where new configurations come from (default: NNI's random formulas
+            seeded with ``seed``); it learns every final result with its budget.
     """
 
     def __init__(
@@ -80,13 +92,14 @@ class BracketSearch(Searcher):
         id_style: str = "hyperband",
         metric: str = ResultKey.METRIC,
         mode: str = "max",
+        source: ConfigSource | None = None,
     ) -> None:
         super().__init__(metric=metric, mode=mode)
-        self._space = space
+        self.source: ConfigSource = source or RandomSource(space, seed)
+        self.sources: dict[str, str] = {}  # NNI parameter id -> "model" or "random"
         self._max_budget, self._eta = max_budget, eta
         self._s_max = s_max_of(max_budget, eta, min_budget)
         self._maximize, self._serial, self._id_style = maximize, serial, id_style
-        self._rng = random.Random(seed)
         self._iteration = -1
         self._next_s = -1
         self._next_index = 0
@@ -127,7 +140,11 @@ class BracketSearch(Searcher):
         count, budget = rounds[0]
         configs = []
         for _ in range(count):
-            configs.append(self._config(bracket, 0, sample(self._space, self._rng), budget))
+            proposal = self.source.propose(budget)
+            config = self._config(bracket, 0, proposal.params, budget)
+            config.token = proposal.token
+            self.sources[config.parameter_id] = proposal.source
+            configs.append(config)
         self._add_round(bracket, configs)
 
     def _config(
@@ -158,6 +175,12 @@ class BracketSearch(Searcher):
         sequence = math.inf if kind == FINAL else float(result.get(ResultKey.SEQUENCE) or 0)
         if config.perf is None or config.perf[0] <= sequence:
             config.perf = (sequence, value)
+        # BOHB's model learns every final result once (NNI's rule); Tune hands the last
+        # result again (or only) to on_trial_complete.
+        key = result.get("training_iteration")
+        if kind == FINAL and (key is None or key not in config.learned):
+            config.learned.add(key)
+            self.source.observe(config.token, config.budget, -value if self._maximize else value)
 
     def on_trial_complete(
         self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
@@ -184,7 +207,23 @@ class BracketSearch(Searcher):
             self._config(bracket, following, dict(c.params), budget, index=c.index)
             for c in ranked[:count]
         ]
+        for old, new in zip(ranked, promoted, strict=False):
+            new.token = old.token
         self._add_round(bracket, promoted)
+
+    def run_report(self) -> dict[str, Any]:
+        """``experiment.json``'s account of where new configurations came from (BOHB)."""
+        if isinstance(self.source, RandomSource):
+            return {}
+        counts = Counter(self.sources.values())
+        return {
+            "bohbModel": {
+                "generator": self.source.name,
+                "model": counts["model"],
+                "random": counts["random"],
+                "sources": dict(self.sources),
+            }
+        }
 
 
 def _common(plan: TunePlan) -> dict[str, Any]:
@@ -210,16 +249,51 @@ def hyperband_searcher(plan: TunePlan, experiment: Experiment) -> BracketSearch:
 
 
 def bohb_searcher(plan: TunePlan, experiment: Experiment) -> BracketSearch:
-    """NNI's BOHB advisor: brackets from ``min_budget``, ``max_budget`` and ``eta``."""
+    """NNI's BOHB advisor: brackets from ``min_budget``, ``max_budget`` and ``eta``; new
+    configurations from the model ``kwargs["model"]`` names (``native``, ``nni`` or
+    ``random``)."""
     kwargs = plan.searcher.kwargs
+    space = _parsed_space(experiment)
     return BracketSearch(
-        _parsed_space(experiment),
+        space,
         max_budget=float(kwargs["max_budget"]),
         min_budget=float(kwargs["min_budget"]),
         serial=True,  # NNI's BOHB starts a bracket only when the previous one has ended
         id_style="bohb",
+        source=bohb_source(plan, space),
         **_common(plan),
     )
+
+
+def bohb_source(plan: TunePlan, space: SearchSpace) -> ConfigSource:
+    """BOHB's config source for the plan: NNI's CG_BOHB, nni2ray's KDE model, or random
+    (with one warning when the model the plan chose cannot be built here)."""
+    kwargs = plan.searcher.kwargs
+    model = kwargs.get("model", "random")
+    args = BohbArgs(**kwargs.get("model_args", {}))
+    seed = kwargs.get("seed")
+    if model == "nni":
+        try:
+            return NniBohbModel(plan.search_space, args, seed, kwargs.get("config_space"))
+        except Exception as exc:  # noqa: BLE001 - NNI's conversion or an import; said below
+            if kwargs.get("backend") == "nni":
+                raise
+            reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            _warn(f"NNI's BOHB model (CG_BOHB) is not used ({reason}); nni2ray's runs")
+            model = "native"
+    if model == "native":
+        try:
+            return KdeModel(plan.search_space, args, seed)
+        except ImportError as exc:
+            _warn(
+                f"BOHB's model needs {exc.name or 'statsmodels'}, which is not installed "
+                "(pip install 'nni2ray[bohb]'); configurations are drawn at random"
+            )
+    return RandomSource(space, seed)
+
+
+def _warn(text: str) -> None:
+    print(f"nni2ray: warning: {text}", file=sys.stderr)
 
 
 def _parsed_space(experiment: Experiment) -> SearchSpace:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
-from nni2ray.errors import UnsupportedError
+from nni2ray.errors import MissingDependencyError, UnsupportedError
 from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import (
@@ -22,7 +23,13 @@ from nni2ray.translate.plan import (
     SearcherKind,
     TunePlan,
 )
-from nni2ray.translate.tuners._common import TunerMapping, int_arg, seed_arg, tuner_note
+from nni2ray.translate.tuners._common import (
+    TunerMapping,
+    installed,
+    int_arg,
+    seed_arg,
+    tuner_note,
+)
 
 #: The parameter NNI's advisors add to every trial.
 BUDGET_KEY = "TRIAL_BUDGET"
@@ -62,6 +69,38 @@ BOHB_SAMPLING = (
     "trials), but draws every new configuration at random with NNI's formulas instead of "
     "from BOHB's KDE model"
 )
+BOHB_NATIVE_MODEL = (
+    "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
+    "trials); new configurations come from nni2ray's BOHB model, NNI's rules on statsmodels' "
+    "KDEMultivariate (min_points_in_model, top_n_percent, num_samples, random_fraction, "
+    "bandwidth_factor, min_bandwidth), every final result in one model as NNI 3.0 feeds it, "
+    "its own random stream; a nested choice's options that a configuration did not choose "
+    "carry random values in the model"
+)
+BOHB_NNI_MODEL = (
+    "BOHB keeps NNI's bracket schedule exactly (TRIAL_BUDGET per round, promotions as new "
+    "trials); new configurations come from NNI's own BOHB model (CG_BOHB, "
+    "nni.algorithms.hpo.bohb_advisor), fed as NNI's advisor feeds it"
+)
+#: Every note a BOHB plan may carry about what proposes its configurations.
+BOHB_NOTES = (BOHB_SAMPLING, BOHB_NATIVE_MODEL, BOHB_NNI_MODEL)
+
+#: What the native model imports (statsmodels' KDE; scipy's truncated normal).
+BOHB_PACKAGES = ("statsmodels", "scipy")
+BOHB_INSTALL = "pip install 'nni2ray[bohb]'"
+#: What NNI's own BOHB model imports beyond nni.
+BOHB_NNI_PACKAGES = ("ConfigSpace", "statsmodels")
+BOHB_NNI_INSTALL = "pip install ConfigSpace statsmodels"
+
+#: BOHB's classArgs that shape the model: name -> (type, NNI's default, low, high).
+_MODEL_ARGS: dict[str, tuple[type, Any, float, float]] = {
+    "min_points_in_model": (int, None, 0, 9999),
+    "top_n_percent": (int, 15, 1, 99),
+    "num_samples": (int, 64, 1, 9999),
+    "random_fraction": (float, 1 / 3, 0, 1),
+    "bandwidth_factor": (float, 3.0, 0, 9999),
+    "min_bandwidth": (float, 1e-3, 0, 9999),
+}
 
 
 def hyperband_advisor(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
@@ -106,11 +145,130 @@ def bohb_advisor(spec: AlgorithmSpec, exp: Experiment) -> TunerMapping:
         "eta": int_arg(spec, exp, "eta", 3, 2),
         "optimize_mode": spec.optimize_mode or "maximize",
         "seed": seed_arg(spec),
+        "model_args": _model_args(spec, exp),
     }
+    config_space = spec.class_args.get("config_space")
+    if isinstance(config_space, str):
+        kwargs["config_space"] = config_space
+    notes = []
+    missing = [p for p in BOHB_PACKAGES if not installed(p)]
+    if missing:
+        kwargs["model"] = "random"
+        text = (
+            f"BOHB's model needs {', '.join(missing)}, which is not installed "
+            f"({BOHB_INSTALL}); configurations are drawn at random inside the schedule"
+        )
+        notes.append(tuner_note(spec, exp, Severity.WARNING, text))
+        notes.append(tuner_note(spec, exp, Severity.APPROXIMATED, BOHB_SAMPLING))
+    else:
+        kwargs["model"] = "native"
+        notes.append(tuner_note(spec, exp, Severity.APPROXIMATED, BOHB_NATIVE_MODEL))
+    if config_space is not None:
+        text = (
+            "classArgs.config_space (a ConfigSpace .pcs file) is read only by NNI's own BOHB "
+            "model (--algorithm-backend nni/auto); nni2ray's model searches the search space"
+        )
+        notes.append(tuner_note(spec, exp, Severity.APPROXIMATED, text))
     return TunerMapping(
         SearcherCall(SearcherKind.BOHB, spec.name or "BOHB", kwargs),
-        (tuner_note(spec, exp, Severity.APPROXIMATED, BOHB_SAMPLING),),
+        tuple(notes),
         scheduler=SchedulerCall(SchedulerKind.FIFO, spec.name, {}, exact=True),
+    )
+
+
+def _model_args(spec: AlgorithmSpec, exp: Experiment) -> dict[str, Any]:
+    """BOHB's model classArgs, checked with NNI's validator's ranges (NNI's defaults)."""
+    args: dict[str, Any] = {}
+    for key, (kind, default, low, high) in _MODEL_ARGS.items():
+        value = spec.class_args.get(key, default)
+        if value is None:
+            args[key] = None
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or (kind is int and not isinstance(value, int)) or not low <= value <= high:
+            raise UnsupportedError(
+                f"{key} must be {'an integer' if kind is int else 'a number'} in "
+                f"[{low:g}, {high:g}] (got {value!r})",
+                file=display_path(exp.config_file),
+                field=f"{spec.role}.classArgs.{key}",
+                hint=f"write {key}: {default if default is not None else 7}",
+            )
+        args[key] = kind(value)
+    return args
+
+
+def nni_model_problem(space_json: dict[str, Any]) -> str | None:
+    """Why NNI 3.0's BOHB model cannot take this space here (None: it can), found without
+    importing nni: ConfigSpace 1.x (the only line that installs beside numpy 2) dropped the
+    ``q`` NNI's conversion passes for quniform/qloguniform and needs bounds for the normal
+    types; NNI hands a nested choice's option to the trial unsampled (its ``_type`` specs)."""
+    for name, param in space_json.items():
+        kind = param.get("_type") if isinstance(param, dict) else None
+        if kind in ("quniform", "qloguniform", "normal", "qnormal", "lognormal", "qlognormal"):
+            return (
+                f"NNI 3.0's BOHB converts {kind} ({name!r}) with arguments ConfigSpace 1.x no "
+                "longer takes"
+            )
+        values = param.get("_value") if isinstance(param, dict) else None
+        if kind == "choice" and any(isinstance(v, dict) for v in values or []):
+            return (
+                f"NNI 3.0's BOHB hands the options of the nested choice {name!r} to the trial "
+                "unsampled"
+            )
+    return None
+
+
+def bohb_backend(
+    spec: AlgorithmSpec, exp: Experiment, native: TunerMapping, backend: str
+) -> TunerMapping:
+    """BOHB under ``--algorithm-backend``: nni2ray's bracket schedule (NNI's own) in every
+    backend; the configurations come from NNI's CG_BOHB under ``nni`` (an error when it
+    cannot run) and ``auto`` (where it can), else from nni2ray's model.
+
+    Raises:
+        MissingDependencyError: ``nni`` and NNI's model needs a package that is missing.
+        UnsupportedError: ``nni`` and NNI's model cannot take the search space.
+    """
+    if backend == "native":
+        return native
+    missing = [p for p in ("nni", *BOHB_NNI_PACKAGES) if not installed(p)]
+    own_space = isinstance(native.searcher.kwargs.get("config_space"), str)  # NNI reads it
+    problem = None if missing or own_space else nni_model_problem(exp.raw_search_space or {})
+    config = display_path(exp.config_file)
+    if missing and backend == "nni":
+        raise MissingDependencyError(
+            f"NNI's BOHB model needs {', '.join(missing)}, which is not installed "
+            "(--algorithm-backend nni)",
+            file=config,
+            field=f"{spec.role}.name",
+            hint=("pip install 'nni2ray[nni]' and " if "nni" in missing else "")
+            + BOHB_NNI_INSTALL
+            + ", or use --algorithm-backend auto",
+        )
+    if problem and backend == "nni":
+        raise UnsupportedError(
+            problem + " (--algorithm-backend nni)",
+            file=config,
+            field=f"{spec.role}.name",
+            hint="use --algorithm-backend auto or native (nni2ray's BOHB model)",
+        )
+    if missing or problem:
+        if "nni" in missing:
+            return native  # no NNI at all: the native model, as without the flag
+        why = problem or f"NNI's BOHB model needs {', '.join(missing)} ({BOHB_NNI_INSTALL})"
+        text = why + "; nni2ray's BOHB model runs"
+        note = Note(Severity.WARNING, text, file=config, field=f"{spec.role}.name")
+        return replace(native, notes=(note, *native.notes))
+    kwargs = dict(native.searcher.kwargs, model="nni", backend=backend)
+    # NNI's model reads config_space itself; the native model's notes do not apply.
+    notes = tuple(
+        n for n in native.notes if n.message not in BOHB_NOTES and "config_space" not in n.message
+    )
+    exact = tuner_note(spec, exp, Severity.EXACT, BOHB_NNI_MODEL)
+    return replace(
+        native,
+        searcher=replace(native.searcher, kwargs=kwargs, exact=True),
+        notes=(exact, *notes),
     )
 
 
@@ -146,7 +304,7 @@ def advisor_without_nni2ray(plan: TunePlan) -> TunePlan:
             "grace_period=min_budget, reduction_factor=eta); each trial gets "
             "TRIAL_BUDGET=max_budget"
         )
-    exact_notes = [n for n in plan.notes if n.message in (HYPERBAND_EXACT, BOHB_SAMPLING)]
+    exact_notes = [n for n in plan.notes if n.message in (HYPERBAND_EXACT, *BOHB_NOTES)]
     where = exact_notes[0] if exact_notes else None
     note = Note(
         Severity.APPROXIMATED,

@@ -5,7 +5,8 @@ own class for every built-in tuner that has one (an error when it cannot); ``aut
 and check's default) runs NNI's class where ``nni`` and the class's optional packages are
 installed and the stand-in otherwise, with one warning naming the missing package. NNI's
 class runs through the adapter that runs custom tuners (NNI's call sequence, parameter ids
-and seed handling). Advisors (Hyperband, BOHB) stay on nni2ray's bracket schedule.
+and seed handling). Advisors (Hyperband, BOHB) stay on nni2ray's bracket schedule (NNI's
+own); under ``nni``/``auto`` NNI's own BOHB model (CG_BOHB) supplies BOHB's configurations.
 
 Nothing here imports nni: the packages are looked up with importlib's finder.
 """
@@ -20,6 +21,7 @@ from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
 from nni2ray.notes import Note, Severity
 from nni2ray.translate.plan import SearcherCall, SearcherKind, TunePlan
 from nni2ray.translate.tuners._common import TunerMapping, installed
+from nni2ray.translate.tuners.brackets import bohb_backend
 
 #: The values of ``--algorithm-backend``.
 AlgorithmBackend = Literal["auto", "nni", "native"]
@@ -132,6 +134,8 @@ def choose_backend(
         return native
     config = display_path(exp.config_file)
     where = f"{spec.role}.name"
+    if spec.name == "BOHB":  # the bracket schedule; NNI's model where it can run
+        return bohb_backend(spec, exp, native, backend)
     cls = nni_class_of(spec.name)
     if cls is None:  # an advisor: nni2ray's bracket schedule in both modes
         return native

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from nni2ray.translate.plan import SchedulerKind, SearcherCall, SearcherKind, TunePlan
 from nni2ray.translate.tuners._common import installed
+from nni2ray.translate.tuners.brackets import (
+    BOHB_INSTALL,
+    BOHB_NNI_INSTALL,
+    BOHB_NNI_PACKAGES,
+    BOHB_PACKAGES,
+)
 from nni2ray.translate.tuners.nni_classes import (
     NNI_ADVISORS,
     NNI_INSTALL,
@@ -20,6 +26,13 @@ SEARCHER_PACKAGES: dict[SearcherKind, tuple[tuple[str, ...], str]] = {
     SearcherKind.HYPEROPT: (("hyperopt",), "nni2ray[hyperopt]"),
     SearcherKind.TPE: (("optuna",), "nni2ray[optuna]"),
     SearcherKind.GP: (("optuna", "torch", "scipy"), "nni2ray[optuna] torch"),
+    SearcherKind.BOHB: (BOHB_PACKAGES, "nni2ray[bohb]"),
+}
+#: What BOHB's configurations come from, by the plan's ``model``.
+_BOHB_MODELS = {
+    "nni": "NNI's own BOHB model (CG_BOHB, nni.algorithms.hpo.bohb_advisor) in the driver",
+    "native": "nni2ray's BOHB model (NNI's rules, statsmodels' KDEMultivariate)",
+    "random": "random draws with NNI's formulas (the model's packages are missing)",
 }
 SCHEDULER_PACKAGES: dict[SchedulerKind, tuple[tuple[str, ...], str]] = {}
 
@@ -31,7 +44,10 @@ _SEARCHER_WORDS = {
     SearcherKind.TPE: "Optuna's TPESampler with a constant liar (Ray Tune's OptunaSearch)",
     SearcherKind.GP: "Optuna's GPSampler (Ray Tune's OptunaSearch)",
     SearcherKind.EVOLUTION: "NNI's evolution rule (nni2ray)",
-    SearcherKind.HYPERBAND: "NNI's Hyperband bracket schedule (nni2ray)",
+    SearcherKind.HYPERBAND: (
+        "NNI's Hyperband bracket schedule (nni2ray), configurations drawn at random with "
+        "NNI's formulas"
+    ),
     SearcherKind.BOHB: "NNI's BOHB bracket schedule (nni2ray)",
     SearcherKind.PBT: "NNI's PBT generations and exploit/explore (nni2ray)",
     SearcherKind.CUSTOM: "the tuner class itself, in the driver",
@@ -44,6 +60,9 @@ def searcher_words(call: SearcherCall) -> str:
         module, _, cls = str(call.kwargs["class_name"]).rpartition(".")
         return f"NNI's own {cls} ({module}), in the driver"
     words = _SEARCHER_WORDS[call.kind]
+    if call.kind == SearcherKind.BOHB:
+        model = _BOHB_MODELS[str(call.kwargs.get("model", "random"))]
+        return f"{words}, configurations from {model}"
     algo = call.kwargs.get("algo")
     return f"{words}, {algo}" if call.kind == SearcherKind.HYPEROPT and algo else words
 
@@ -64,6 +83,8 @@ def runs_as(plan: TunePlan, backend: str = "native") -> list[str]:
     exact = "exact" if call.exact else "stand-in"
     builtin = call.kwargs.get("nni_builtin") if call.kind == SearcherKind.CUSTOM else None
     needs = "needs nni, installed" if builtin else _packages(SEARCHER_PACKAGES.get(call.kind))
+    if call.kind == SearcherKind.BOHB and call.kwargs.get("model") == "nni":
+        needs = _packages((("nni", *BOHB_NNI_PACKAGES), BOHB_NNI_INSTALL))
     lines = [
         "runs as:",
         f"  tuner {call.nni_name}: {searcher_words(call)}, {exact}; {needs}",
@@ -85,6 +106,14 @@ def _backend_line(call: SearcherCall, builtin: object, backend: str) -> str:
         return f"backend nni ({flag}): NNI's own {call.nni_name} class runs; nni {nni}"
     if call.kind == SearcherKind.CUSTOM:
         return f"backend: the custom class runs in both backends; nni {nni}"
+    if call.kind == SearcherKind.BOHB:
+        return _bohb_backend_line(call, backend, nni)
+    if call.kind == SearcherKind.HYPERBAND:
+        return (
+            f"backend native ({flag}): {call.nni_name} is an NNI advisor; nni2ray's bracket "
+            "schedule runs in both backends and is NNI's Hyperband (NNI's draws its "
+            f"configurations at random too); nni {nni}"
+        )
     if call.nni_name in NNI_ADVISORS:
         return (
             f"backend native ({flag}): {call.nni_name} is an NNI advisor; nni2ray's bracket "
@@ -107,3 +136,27 @@ def _backend_line(call: SearcherCall, builtin: object, backend: str) -> str:
         f"backend native ({flag}): NNI's {call.nni_name} needs {', '.join(missing)}, "
         f"not installed ({install_line(missing, cls)}); nni installed"
     )
+
+
+def _bohb_backend_line(call: SearcherCall, backend: str, nni: str) -> str:
+    flag = f"--algorithm-backend {backend}"
+    schedule = "nni2ray's bracket schedule (NNI's own) runs in both backends"
+    if call.kwargs.get("model") == "nni":
+        return f"backend nni ({flag}): {schedule}; NNI's BOHB model proposes; nni {nni}"
+    if backend == "native":
+        why = "nni2ray's BOHB model proposes"
+    elif nni != "installed":
+        why = (
+            "nni not installed, nni2ray's BOHB model proposes "
+            f"({NNI_INSTALL} and {BOHB_NNI_INSTALL} run NNI's)"
+        )
+    else:
+        missing = [p for p in BOHB_NNI_PACKAGES if not installed(p)]
+        why = (
+            f"NNI's BOHB model needs {', '.join(missing)} ({BOHB_NNI_INSTALL})"
+            if missing
+            else "NNI's BOHB model cannot take this search space (see the notes)"
+        ) + "; nni2ray's proposes"
+    if call.kwargs.get("model") == "random":
+        why += f" if installed ({BOHB_INSTALL})"
+    return f"backend native ({flag}): {schedule}; {why}; nni {nni}"
