@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -16,6 +17,8 @@ from typing import Any
 from nni2ray.trials._leftovers import end_processes, record_session
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand
+
+REAPER_SCRIPT = Path(__file__).resolve().parent / "_reaper.py"
 
 #: Seconds between SIGTERM and SIGKILL when a trial's process group is ended.
 KILL_GRACE_S = 3.0
@@ -54,7 +57,7 @@ class TrialProcess:
                 self._popen = WarmChild(template, template.launch(command, spec.cwd, env, fds))
             else:
                 self._popen = subprocess.Popen(
-                    ["/bin/bash", "-c", spec.command],
+                    [*_reaper_argv(), "/bin/bash", "-c", spec.command],
                     cwd=spec.cwd,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -218,6 +221,14 @@ class TrialProcess:
         except subprocess.TimeoutExpired:  # pragma: no cover - the kernel reaps SIGKILLed children
             pass
         self._close_channel()
+
+
+def _reaper_argv() -> list[str]:
+    """The per-trial reaper that starts a cold trial's command and ends what the trial
+    leaves behind (see ``_reaper``); on Linux only, where a process can be a subreaper."""
+    if not sys.platform.startswith("linux"):
+        return []
+    return [sys.executable, "-I", "-S", str(REAPER_SCRIPT)]
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> bool:
