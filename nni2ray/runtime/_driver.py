@@ -168,7 +168,7 @@ def _run_owned(
             # Outlives this process: if the driver dies, it ends every trial of the run.
             supervisor = start_supervisor(output)
             try:
-                return _run_locked(
+                summary = _run_locked(
                     experiment, plan, options, guard, output, prior, reserve, supervisor
                 )
             finally:
@@ -179,8 +179,27 @@ def _run_owned(
                 supervisor.release()
         finally:
             reserve.release()
+        return _late_signal(summary, output, guard)
     finally:
         lock.release()
+
+
+def _late_signal(summary: RunSummary, output: Path, guard: SignalGuard) -> RunSummary:
+    """A signal that came after the run was recorded (while Ray shut down, the template
+    and the supervisor ended) still ends the command as the signal story says: status
+    STOPPED with the signal as the reason, and the exit code 128 + N. The records and
+    exports are complete; ``--resume`` of such a folder runs nothing and marks it DONE."""
+    if guard.signum is None or summary.signum is not None:
+        return summary
+    path = output / "experiment.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    if isinstance(meta, dict) and meta.get("status") == RunStatus.DONE:
+        meta.update(status=RunStatus.STOPPED, stopReason=signal_name(guard.signum))
+        write_json(path, meta)
+    return replace(summary, interrupted=True, signum=guard.signum)
 
 
 def _run_locked(
@@ -248,6 +267,7 @@ def _run_locked(
             summary = _fit(experiment, plan, options, output, prior, guard, reserve)
         finally:
             if started_ray:
+                pause_for_tests("shutdown", output, guard)
                 ray.shutdown()
     # The run's wall time: from the command's start, Ray's start and stop included.
     summary.elapsed_s = time.monotonic() - (options.started or 0.0)
@@ -692,7 +712,8 @@ def _fit(
 
 
 #: Tests only: ``NNI2RAY_TEST_PAUSE_AT=PHASE:SECONDS`` (PHASE: ``writing``, where the
-#: trials have ended and the exports are about to be written) makes the driver write
+#: trials have ended and the exports are about to be written; ``shutdown``, where
+#: everything is written and the local Ray is about to be shut down) makes the driver write
 #: ``<output>/.paused-PHASE`` and wait there up to SECONDS (default 60) or until a signal
 #: comes, so a test can deliver a signal at that phase boundary of a real run.
 PAUSE_ENV = "NNI2RAY_TEST_PAUSE_AT"

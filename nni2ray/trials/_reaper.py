@@ -21,13 +21,17 @@ with ``posix_spawn`` and the signals Python ignores restored to their defaults).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
-from typing import NoReturn
+
+# Only what starts fast: a cold trial starts one reaper (typing, contextlib and collections
+# would add their import time to every trial).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import NoReturn
 
 #: Seconds the processes a trial left get between SIGTERM and SIGKILL once it has ended.
 GRACE_S = 1.0
@@ -131,10 +135,12 @@ def end_below(grace_s: float = GRACE_S) -> None:
         late = time.monotonic() >= deadline
         for pid in left:
             if late or pid not in signalled:
-                with contextlib.suppress(OSError):
+                try:
                     os.kill(pid, signal.SIGKILL if late else signal.SIGTERM)
                     if not late:
                         os.kill(pid, signal.SIGCONT)  # a stopped process must see SIGTERM
+                except OSError:
+                    pass
         signalled |= left
         time.sleep(0.02)
 
@@ -144,14 +150,18 @@ def exit_like(status: int) -> NoReturn:
     its signal (without a core file)."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        with contextlib.suppress(OSError, ValueError):
+        try:
             import resource
 
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        with contextlib.suppress(OSError, ValueError):
+        except (ImportError, OSError, ValueError):
+            pass
+        try:
             signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
             os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
         os._exit(128 + sig)
     os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
@@ -177,8 +187,10 @@ class Reaper:
         if self.child:
             targets.add(self.child)
         for pid in targets:
-            with contextlib.suppress(OSError):
+            try:
                 os.kill(pid, signum)
+            except OSError:
+                pass
 
     def wait(self, child: int, grace_s: float = GRACE_S) -> NoReturn:
         """Wait for ``child`` (reaping the adopted processes that exit meanwhile), end what
@@ -207,8 +219,10 @@ def run_program(argv: list[str]) -> NoReturn:
         os._exit(127)
     # The metric pipe is the trial's: its reader must see the end when the trial's
     # processes have closed it, not when the reaper exits.
-    with contextlib.suppress(OSError, ValueError):
+    try:
         os.close(int(os.environ.get(METRIC_FD_ENV, "")))
+    except (OSError, ValueError):
+        pass
     reaper.wait(child)
 
 
