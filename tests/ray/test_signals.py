@@ -331,6 +331,11 @@ ESCAPING_TRIAL = textwrap.dedent(
         if os.fork() == 0:
             os.execv(sys.executable, sleeper)
         os._exit(0)
+    if os.fork() == 0:                  # a double fork, setsid, the environment cleared
+        os.setsid()
+        if os.fork() == 0:
+            os.execve(sys.executable, sleeper, {})
+        os._exit(0)
     for step in range(600):
         nni.report_intermediate_result(step)
         time.sleep(0.5)
@@ -372,7 +377,7 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     try:
-        _wait_for(lambda: len(_with_token(token)) >= 6, 120, "two trials and their escapes")
+        _wait_for(lambda: len(_with_token(token)) >= 8, 120, "two trials and their escapes")
     finally:
         proc.kill()
         proc.wait()
