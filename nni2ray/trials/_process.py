@@ -209,12 +209,15 @@ class TrialProcess:
         # Everything the trial started, also outside its group: setsid daemons (by their
         # NNI_SYS_DIR), double forks and forked children (by the session), descendants.
         end_processes(str(self._trial_dir) + os.sep, {pgid}, grace)
-        if _signal_group(pgid, signal.SIGTERM) or _signal_pid(pgid, signal.SIGTERM):
+        # The pid alone only while it is not reaped (a reaped pid may be another process's).
+        if _signal_group(pgid, signal.SIGTERM) or (
+            self._popen.poll() is None and _signal_pid(pgid, signal.SIGTERM)
+        ):
             deadline = time.monotonic() + grace
             while time.monotonic() < deadline and _group_alive(pgid):
                 self._popen.poll()
                 time.sleep(0.02)
-            if not _signal_group(pgid, signal.SIGKILL):
+            if not _signal_group(pgid, signal.SIGKILL) and self._popen.poll() is None:
                 _signal_pid(pgid, signal.SIGKILL)
         try:
             self._popen.wait(timeout=5)

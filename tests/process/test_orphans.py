@@ -51,6 +51,9 @@ TRIAL = textwrap.dedent(
     deadline = time.time() + 30
     while not os.path.exists(pidfile) and time.time() < deadline:
         time.sleep(0.01)
+    go = os.path.join(os.environ["NNI_OUTPUT_DIR"], "go")  # the test has looked at the daemon
+    while not os.path.exists(go) and time.time() < deadline:
+        time.sleep(0.01)
     nni.report_final_result(1.0)
     if params["stay"]:
         time.sleep(600)
@@ -130,11 +133,13 @@ class Trials:
         while not pidfile.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
         pid = int(pidfile.read_text())
-        if not lives:  # a daemon that exits at once
-            return pid
-        # Nothing but ancestry ties it to the trial: its own session, no environment.
-        assert os.getsid(pid) not in (os.getsid(0), run.process.pid)
-        assert b"NNI_SYS_DIR" not in _environ(pid)
+        if lives:
+            # Nothing but ancestry ties it to the trial: its own session, no environment.
+            assert os.getsid(pid) not in (os.getsid(0), run.process.pid)
+            assert b"NNI_SYS_DIR" not in _environ(pid)
+            # Its parent exited: it was re-parented to the trial's reaper, not to init.
+            assert _ppid(pid) == run.process.pid
+        (pidfile.parent / "go").write_text("")  # the trial may end now
         return pid
 
     def close(self) -> None:
@@ -180,8 +185,6 @@ def test_a_detached_daemon_ends_when_its_trial_ends(trials: Trials, warm: bool) 
     run = trials.start("t1", warm)
     daemon = trials.daemon("t1", run)
     try:
-        # Its parent exited: it was re-parented to the trial's reaper, not to init.
-        assert _ppid(daemon) == run.process.pid
         assert _finish(run)["nni_status"] == "SUCCEEDED"
         # Ended (and reaped: no zombie) when the trial ended, before Tune ends anything.
         assert _gone_soon(daemon), f"daemon {daemon} outlived its trial: {_state(daemon)}"
