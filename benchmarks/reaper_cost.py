@@ -52,12 +52,20 @@ def spawn_overhead(runs: int) -> None:
         ("/bin/true", ["/bin/true"]),
         ("reaper + /bin/true", [sys.executable, "-I", "-S", str(script), "/bin/true"]),
     ):
+        import resource
+
         times = []
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         for _ in range(runs):
             started = time.perf_counter()
             subprocess.run(argv, check=True)
             times.append(time.perf_counter() - started)
-        print(f"{label}: median {statistics.median(times) * 1000:.1f} ms over {runs} runs")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / runs
+        print(
+            f"{label}: median {statistics.median(times) * 1000:.1f} ms wall, "
+            f"{cpu * 1000:.1f} ms CPU each, over {runs} runs"
+        )
 
 
 def main(trials: int) -> None:
