@@ -23,6 +23,13 @@ TRIAL = textwrap.dedent(
     if params["x"] == 0 and not flag.exists():  # first attempt of one trial: wait to be killed
         flag.write_text("1")
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "fault-marker"])
+        if os.fork() == 0:  # a daemon: double fork, its own session, no environment
+            os.setsid()
+            if os.fork() == 0:
+                sleeper = [sys.executable, "-c", "import time; time.sleep(300)", "fault-daemon"]
+                os.execve(sys.executable, sleeper, {})
+            os._exit(0)
+        os.wait()
         time.sleep(120)
     nni.report_final_result(params["x"])
     """
@@ -94,7 +101,10 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     deadline = time.monotonic() + 120
-    while not live_processes_with("fault-marker") and time.monotonic() < deadline:
+    while (
+        not (live_processes_with("fault-marker") and live_processes_with("fault-daemon"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     (marker,) = live_processes_with("fault-marker")
     worker = _ray_worker_of(marker)
@@ -108,8 +118,10 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
     assert {r["status"] for r in exported.values()} == {"SUCCEEDED"}
     assert exported[0]["retries"] == 1 and exported[1]["retries"] == 0
     assert "starting it again (retry 1)" in err
-    # The lost attempt's processes were ended when the retry was scheduled.
+    # The lost attempt's processes were ended when the retry was scheduled, also its
+    # detached daemon (below the trial's reaper, which leads the recorded session).
     assert live_processes_with("fault-marker") == []
+    assert live_processes_with("fault-daemon") == []
 
 
 WARM_TRIAL = textwrap.dedent(
