@@ -38,7 +38,9 @@ class TrialProcess:
     """A trial command in its own session, its stdout/stderr in files, metrics on a pipe.
 
     The trial runs in a new session so that ending it can reach every process it started
-    (``killpg``), not only the shell.
+    (``killpg``), not only the shell. On Linux the session is led by the trial's reaper
+    (``_reaper``, a child subreaper), and ``pid`` is the reaper's: whatever the trial's
+    processes do to detach, they stay below it, and it ends them when the trial ends.
     """
 
     def __init__(self, spec: LaunchSpec, warm: tuple[Template, WarmCommand] | None = None) -> None:
@@ -73,7 +75,8 @@ class TrialProcess:
         self.warm = warm is not None
         self.pid = self._popen.pid
         self._trial_dir = spec.log_dir
-        record_session(spec.log_dir, self.pid)  # the trial leads its own session
+        # The trial leads its own session: on Linux its reaper (``_reaper``) does.
+        record_session(spec.log_dir, self.pid)
         self.started_at = time.time()
         self._messages: deque[dict[str, Any]] = deque()
         self.protocol_errors: list[str] = []
