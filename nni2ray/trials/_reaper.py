@@ -204,6 +204,7 @@ class Reaper:
                 break
             if pid == child:
                 break
+        self.child = 0  # reaped: its pid may be another process's from now on
         end_below(grace_s)
         exit_like(status)
 
