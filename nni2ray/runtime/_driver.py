@@ -29,6 +29,7 @@ from nni2ray.results import (
     default_output,
     disk_full_error,
     failed_path,
+    free_bytes,
     is_disk_full,
     latest_output,
     load_prior,
@@ -37,6 +38,7 @@ from nni2ray.results import (
     prepare_output,
     probe_output,
     rank,
+    size_text,
     start_supervisor,
     write_exports,
     write_json,
@@ -133,6 +135,8 @@ def run_experiment(experiment: Experiment, plan: TunePlan, options: RunOptions) 
             raise RunInterrupted(guard.signum)  # nothing is on disk yet
         if options.address:
             _check_address(options.address)  # before anything is written
+        else:
+            _check_ray_temp()
         return _run(experiment, plan, options, guard)
     finally:
         guard.clear_callbacks()
@@ -168,7 +172,7 @@ def _run_owned(
             # Outlives this process: if the driver dies, it ends every trial of the run.
             supervisor = start_supervisor(output)
             try:
-                return _run_locked(
+                summary = _run_locked(
                     experiment, plan, options, guard, output, prior, reserve, supervisor
                 )
             finally:
@@ -179,8 +183,27 @@ def _run_owned(
                 supervisor.release()
         finally:
             reserve.release()
+        return _late_signal(summary, output, guard)
     finally:
         lock.release()
+
+
+def _late_signal(summary: RunSummary, output: Path, guard: SignalGuard) -> RunSummary:
+    """A signal that came after the run was recorded (while Ray shut down, the template
+    and the supervisor ended) still ends the command as the signal story says: status
+    STOPPED with the signal as the reason, and the exit code 128 + N. The records and
+    exports are complete; ``--resume`` of such a folder runs nothing and marks it DONE."""
+    if guard.signum is None or summary.signum is not None:
+        return summary
+    path = output / "experiment.json"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = None
+    if isinstance(meta, dict) and meta.get("status") == RunStatus.DONE:
+        meta.update(status=RunStatus.STOPPED, stopReason=signal_name(guard.signum))
+        write_json(path, meta)
+    return replace(summary, interrupted=True, signum=guard.signum)
 
 
 def _run_locked(
@@ -248,6 +271,7 @@ def _run_locked(
             summary = _fit(experiment, plan, options, output, prior, guard, reserve)
         finally:
             if started_ray:
+                pause_for_tests("shutdown", output, guard)
                 ray.shutdown()
     # The run's wall time: from the command's start, Ray's start and stop included.
     summary.elapsed_s = time.monotonic() - (options.started or 0.0)
@@ -284,6 +308,49 @@ def _address_error(address: str, reason: str) -> ResourceError:
         field="--address",
         hint=_ADDRESS_HINT,
     )
+
+
+#: Free space a local Ray needs in its temporary folder to start: the session folder of a
+#: small run holds 7-20 MB of logs, sockets and state (measured in /tmp/ray).
+RAY_TEMP_NEEDED = 64 << 20
+
+
+def ray_temp_dir() -> Path:
+    """The folder a local Ray puts its session folders in, by Ray's own rule
+    (``RAY_TMPDIR``, else ``TMPDIR`` on Linux, else /tmp), without importing Ray."""
+    if "RAY_TMPDIR" in os.environ:
+        base = os.environ["RAY_TMPDIR"]
+    elif sys.platform.startswith("linux") and "TMPDIR" in os.environ:
+        base = os.environ["TMPDIR"]
+    elif sys.platform.startswith(("linux", "darwin")):
+        base = "/tmp"
+    else:  # pragma: no cover - Windows
+        import tempfile
+
+        base = tempfile.gettempdir()
+    return Path(base) / "ray"
+
+
+def _ray_temp_error(folder: Path, free: int | None) -> ResourceError:
+    return ResourceError(
+        f"Ray's temporary folder has {size_text(free)} free; a local Ray needs about "
+        f"{size_text(RAY_TEMP_NEEDED)} there to start",
+        file=folder,
+        hint="free some space there, or give Ray another folder with RAY_TMPDIR=DIR",
+    )
+
+
+def _check_ray_temp() -> None:
+    """Refuse, in one line and before anything is written, a local run whose Ray could not
+    start: on a full temporary folder ``ray.init`` waits ~30 s for its GCS server and ends
+    in a traceback ("Timed out waiting for file .../gcs_server_port_...")."""
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():
+        return  # a Ray the caller started: it has its folder already
+    folder = ray_temp_dir()
+    free = free_bytes(folder)
+    if free is not None and free < RAY_TEMP_NEEDED:
+        raise _ray_temp_error(folder, free)
 
 
 def _check_address(address: str) -> None:
@@ -520,7 +587,15 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
     else:
         wanted = int(min(plan.max_concurrent_trials * plan.cpus_per_trial, _MAX_LOCAL_CPUS))
         cpus = max(os.cpu_count() or 1, wanted)
-        ray.init(num_cpus=cpus, **common)
+        try:
+            ray.init(num_cpus=cpus, **common)
+        except Exception as exc:
+            # Ray's temporary folder filled up between the check and the start.
+            folder = ray_temp_dir()
+            free = free_bytes(folder)
+            if is_disk_full(exc) or (free is not None and free < RAY_TEMP_NEEDED):
+                raise _ray_temp_error(folder, free) from None
+            raise
     return True
 
 
@@ -695,7 +770,8 @@ def _fit(
 
 
 #: Tests only: ``NNI2RAY_TEST_PAUSE_AT=PHASE:SECONDS`` (PHASE: ``writing``, where the
-#: trials have ended and the exports are about to be written) makes the driver write
+#: trials have ended and the exports are about to be written; ``shutdown``, where
+#: everything is written and the local Ray is about to be shut down) makes the driver write
 #: ``<output>/.paused-PHASE`` and wait there up to SECONDS (default 60) or until a signal
 #: comes, so a test can deliver a signal at that phase boundary of a real run.
 PAUSE_ENV = "NNI2RAY_TEST_PAUSE_AT"

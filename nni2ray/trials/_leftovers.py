@@ -11,8 +11,12 @@ change about itself:
 * its **ancestry**: any live descendant of a process found above (a ``setsid`` daemon
   that cleared its environment, while its parent lives).
 
-What none of these finds: a daemon that left the session, cleared its environment and
-whose parent already exited (only cgroups can track that).
+A daemon that left the session, cleared its environment and whose parent exited is still
+found by its ancestry on Linux: every trial's session leader is its reaper (``_reaper``), a
+child subreaper, so such a daemon is re-parented to the reaper, not to init. The reaper ends
+it when the trial ends; the searches here find it below the reaper when the reaper itself
+is what is being ended (a dead worker or driver). Where a process cannot be a subreaper
+(not Linux), such a daemon is not found.
 """
 
 from __future__ import annotations

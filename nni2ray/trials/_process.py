@@ -6,6 +6,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -16,6 +17,8 @@ from typing import Any
 from nni2ray.trials._leftovers import end_processes, record_session
 from nni2ray.trials._shim.nni import _wire
 from nni2ray.trials._warm import Template, WarmChild, WarmCommand
+
+REAPER_SCRIPT = Path(__file__).resolve().parent / "_reaper.py"
 
 #: Seconds between SIGTERM and SIGKILL when a trial's process group is ended.
 KILL_GRACE_S = 3.0
@@ -35,7 +38,9 @@ class TrialProcess:
     """A trial command in its own session, its stdout/stderr in files, metrics on a pipe.
 
     The trial runs in a new session so that ending it can reach every process it started
-    (``killpg``), not only the shell.
+    (``killpg``), not only the shell. On Linux the session is led by the trial's reaper
+    (``_reaper``, a child subreaper), and ``pid`` is the reaper's: whatever the trial's
+    processes do to detach, they stay below it, and it ends them when the trial ends.
     """
 
     def __init__(self, spec: LaunchSpec, warm: tuple[Template, WarmCommand] | None = None) -> None:
@@ -54,7 +59,7 @@ class TrialProcess:
                 self._popen = WarmChild(template, template.launch(command, spec.cwd, env, fds))
             else:
                 self._popen = subprocess.Popen(
-                    ["/bin/bash", "-c", spec.command],
+                    [*_reaper_argv(), "/bin/bash", "-c", spec.command],
                     cwd=spec.cwd,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -70,7 +75,8 @@ class TrialProcess:
         self.warm = warm is not None
         self.pid = self._popen.pid
         self._trial_dir = spec.log_dir
-        record_session(spec.log_dir, self.pid)  # the trial leads its own session
+        # The trial leads its own session: on Linux its reaper (``_reaper``) does.
+        record_session(spec.log_dir, self.pid)
         self.started_at = time.time()
         self._messages: deque[dict[str, Any]] = deque()
         self.protocol_errors: list[str] = []
@@ -206,18 +212,29 @@ class TrialProcess:
         # Everything the trial started, also outside its group: setsid daemons (by their
         # NNI_SYS_DIR), double forks and forked children (by the session), descendants.
         end_processes(str(self._trial_dir) + os.sep, {pgid}, grace)
-        if _signal_group(pgid, signal.SIGTERM) or _signal_pid(pgid, signal.SIGTERM):
+        # The pid alone only while it is not reaped (a reaped pid may be another process's).
+        if _signal_group(pgid, signal.SIGTERM) or (
+            self._popen.poll() is None and _signal_pid(pgid, signal.SIGTERM)
+        ):
             deadline = time.monotonic() + grace
             while time.monotonic() < deadline and _group_alive(pgid):
                 self._popen.poll()
                 time.sleep(0.02)
-            if not _signal_group(pgid, signal.SIGKILL):
+            if not _signal_group(pgid, signal.SIGKILL) and self._popen.poll() is None:
                 _signal_pid(pgid, signal.SIGKILL)
         try:
             self._popen.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - the kernel reaps SIGKILLed children
             pass
         self._close_channel()
+
+
+def _reaper_argv() -> list[str]:
+    """The per-trial reaper that starts a cold trial's command and ends what the trial
+    leaves behind (see ``_reaper``); on Linux only, where a process can be a subreaper."""
+    if not sys.platform.startswith("linux"):
+        return []
+    return [sys.executable, "-I", "-S", str(REAPER_SCRIPT)]
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> bool:

@@ -17,7 +17,9 @@ replies  ``{"pid": n}`` when the trial process has started, ``{"exit": code}`` w
 from __future__ import annotations
 
 import array
+import gc
 import importlib
+import importlib.util
 import io
 import json
 import os
@@ -29,6 +31,24 @@ import time
 from typing import Any
 
 METRIC_FD_ENV = "NNI2RAY_METRIC_FD"
+
+
+def _load_reaper() -> Any:
+    """``_reaper.py`` next to this file, loaded by path (this file runs as a script, with
+    no package on ``sys.path``), or None if it cannot be loaded."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_reaper.py")
+    spec = importlib.util.spec_from_file_location("_nni2ray_reaper", path)
+    if spec is None or spec.loader is None:  # pragma: no cover
+        return None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # noqa: BLE001 - trials then run without a reaper
+        return None
+    return module
+
+
+_REAPER = _load_reaper()
 
 
 def _receive(sock: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
@@ -73,8 +93,7 @@ def _exit_code(exc: BaseException) -> int:
 
 
 def _run_trial(request: dict[str, Any], fds: list[int]) -> None:
-    """In the forked child: become the trial process, run the script, never return."""
-    os.setsid()
+    """In the forked trial process: run the script, never return."""
     stdout_fd, stderr_fd, metric_fd = fds
     sys.stdout.flush()
     sys.stderr.flush()
@@ -209,6 +228,8 @@ class _Server:
             self._drop(sock)
 
     def _become_trial(self, request: dict[str, Any], fds: list[int]) -> None:
+        """In the forked child: lead the trial's session as its reaper (see ``_reaper``),
+        and fork the trial itself below it."""
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.close(self.wake_r)
@@ -216,7 +237,27 @@ class _Server:
         self.listener.close()
         for client in self.clients.values():
             client.close()
-        _run_trial(request, fds)
+        os.setsid()
+        if _REAPER is None:  # pragma: no cover - the reaper sits next to this file
+            _run_trial(request, fds)
+        try:
+            _REAPER.set_child_subreaper()
+            reaper = _REAPER.Reaper()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+        except BaseException:  # noqa: BLE001 - no reaper: the trial runs in this process
+            _run_trial(request, fds)
+        if pid == 0:
+            reaper.restore()
+            _run_trial(request, fds)
+        # The reaper: the trial's output and metric pipe are the trial's alone (its reader
+        # sees the end when the trial's processes closed it); few pages touched, none
+        # collected, so the fork stays shared with the template.
+        gc.disable()
+        for fd in fds:
+            os.close(fd)
+        reaper.wait(pid)
 
     def _reap(self) -> None:
         try:
@@ -252,6 +293,8 @@ def main() -> None:
     # that no Ray worker owns (a worker that exits ends its own children).
     if os.fork() != 0:
         os._exit(0)
+    if _REAPER is not None:
+        _REAPER.prepare()  # ctypes once here, not in every forked reaper
     for name in sys.argv[3:]:
         try:
             importlib.import_module(name)

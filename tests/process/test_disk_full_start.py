@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.small_disk import SIZE, small_disk_at
@@ -67,3 +68,34 @@ def test_convert_onto_a_full_disk_says_so_in_one_line(tmp_path: Path) -> None:
             f"nni2ray: error: {out}: no space left on the device (0 B free); "
             "free some space, then run the command again"
         )
+
+
+def test_a_full_ray_temp_folder_is_refused_in_one_line_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    """Ray's own temporary folder (RAY_TMPDIR, TMPDIR or /tmp) on a full file system: one
+    line naming it, in seconds (ray.init waited ~30 s and ended in a traceback)."""
+    with small_disk_at(tmp_path / "disk") as disk:
+        filler = disk.seen(disk.mount) / "filler"
+        filler.write_bytes(bytes(SIZE - (1 << 20)))  # 1 MiB left: Ray could not start
+        out = tmp_path / "out"
+        env = dict(os.environ, PYTHONPATH=str(REPO), RAY_TMPDIR=str(disk.mount))
+        command = [sys.executable, "-m", "nni2ray", "run", str(FIXTURE), "--output", str(out)]
+        started = time.monotonic()
+        done = subprocess.run(
+            disk.wrap(command, tmp_path),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert done.returncode == 1, done.stderr
+        assert time.monotonic() - started < 15
+        assert "Traceback" not in done.stderr
+        assert [line for line in done.stderr.splitlines() if "error" in line] == [
+            f"nni2ray: error: {disk.mount / 'ray'}: Ray's temporary folder has 1.0 MiB free; "
+            "a local Ray needs about 64.0 MiB there to start; free some space there, or give "
+            "Ray another folder with RAY_TMPDIR=DIR"
+        ]
+        assert not out.exists()  # nothing written

@@ -23,6 +23,13 @@ TRIAL = textwrap.dedent(
     if params["x"] == 0 and not flag.exists():  # first attempt of one trial: wait to be killed
         flag.write_text("1")
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "fault-marker"])
+        if os.fork() == 0:  # a daemon: double fork, its own session, no environment
+            os.setsid()
+            if os.fork() == 0:
+                sleeper = [sys.executable, "-c", "import time; time.sleep(300)", "fault-daemon"]
+                os.execve(sys.executable, sleeper, {})
+            os._exit(0)
+        os.wait()
         time.sleep(120)
     nni.report_final_result(params["x"])
     """
@@ -94,7 +101,10 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     deadline = time.monotonic() + 120
-    while not live_processes_with("fault-marker") and time.monotonic() < deadline:
+    while (
+        not (live_processes_with("fault-marker") and live_processes_with("fault-daemon"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.2)
     (marker,) = live_processes_with("fault-marker")
     worker = _ray_worker_of(marker)
@@ -108,8 +118,13 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
     assert {r["status"] for r in exported.values()} == {"SUCCEEDED"}
     assert exported[0]["retries"] == 1 and exported[1]["retries"] == 0
     assert "starting it again (retry 1)" in err
-    # The lost attempt's processes were ended when the retry was scheduled.
+    # The lost attempt's processes were ended when the retry was scheduled, also its
+    # detached daemon (below the trial's reaper, which leads the recorded session).
     assert live_processes_with("fault-marker") == []
+    left = live_processes_with("fault-daemon")
+    for pid in left:  # not into the next test
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
 
 
 WARM_TRIAL = textwrap.dedent(
@@ -182,7 +197,10 @@ def test_a_warm_started_trial_whose_worker_dies_is_ended_and_retried(tmp_path: P
         environ = Path(f"/proc/{lost}/environ").read_bytes().split(b"\0")
         # A warm-started trial: forked from the template, whose environment it shows.
         assert f"NNI_SYS_DIR={out / 'trials' / '.template'}".encode() in environ
-        assert os.getsid(lost) == lost  # a session of its own, recorded in trials/<id>/session
+        # A session of its own, led by its reaper (the template's forked child) and
+        # recorded in trials/<id>/session.
+        sessions = {int(p.read_text()) for p in out.glob("trials/*/session")}
+        assert os.getsid(lost) in sessions, (os.getsid(lost), sessions)
         # Its parent is the run's shared template, not the Ray worker: the worker that
         # runs it is the run's one trial actor (trialConcurrency 1).
         workers = _trial_actors_of(proc.pid)

@@ -25,7 +25,9 @@ TRIAL = textwrap.dedent(
     start = time.time()
     parent = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
     time.sleep(2.0)
-    info = {"ppid": os.getppid(), "template": b"_template.py" in parent,
+    # A warm trial's parent is its reaper, forked by the template: the grandparent.
+    grand = int(Path(f"/proc/{os.getppid()}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+    info = {"ppid": grand, "template": b"_template.py" in parent,
             "start": start, "end": time.time()}
     (Path(os.environ["NNI_OUTPUT_DIR"]) / "info.json").write_text(json.dumps(info))
     nni.report_final_result(params["x"])

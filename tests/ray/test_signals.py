@@ -331,6 +331,11 @@ ESCAPING_TRIAL = textwrap.dedent(
         if os.fork() == 0:
             os.execv(sys.executable, sleeper)
         os._exit(0)
+    if os.fork() == 0:                  # a double fork, setsid, the environment cleared
+        os.setsid()
+        if os.fork() == 0:
+            os.execve(sys.executable, sleeper, {})
+        os._exit(0)
     for step in range(600):
         nni.report_intermediate_result(step)
         time.sleep(0.5)
@@ -372,7 +377,7 @@ def test_sigkill_of_the_driver_leaves_no_trial_process(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     try:
-        _wait_for(lambda: len(_with_token(token)) >= 6, 120, "two trials and their escapes")
+        _wait_for(lambda: len(_with_token(token)) >= 8, 120, "two trials and their escapes")
     finally:
         proc.kill()
         proc.wait()
@@ -447,4 +452,94 @@ def test_a_closed_terminal_stops_the_run_cleanly(tmp_path: Path) -> None:
     assert meta["status"] == "STOPPED" and meta["stopReason"] == "SIGHUP"
     exported = json.loads((output / "export.json").read_text())
     assert {r["status"] for r in exported} == {"USER_CANCELED"}
+    _assert_nothing_left(marker)
+
+
+def test_a_signal_while_ray_shuts_down_ends_as_the_signal_story_says(tmp_path: Path) -> None:
+    """Everything is written (the exports, experiment.json DONE) and the driver is about to
+    shut Ray down (NNI2RAY_TEST_PAUSE_AT holds it there) when SIGTERM comes: the command
+    still exits 143 with status STOPPED and the signal as the reason, one line."""
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(
+        tmp_path,
+        marker,
+        "--max-trials",
+        "2",
+        trial=QUICK_TRIAL,
+        env_extra={"NNI2RAY_TEST_PAUSE_AT": "shutdown:120"},
+    )
+    try:
+        _wait_for(lambda: (output / ".paused-shutdown").exists(), 150, "the shutdown phase")
+        assert _status(output) == "DONE"  # recorded before the signal
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err, err
+    assert [line for line in err.splitlines() if "SIGTERM" in line] == [
+        "nni2ray: SIGTERM received: stopping, ending every running trial (SIGTERM again to abort)"
+    ]
+    meta = json.loads((output / "experiment.json").read_text())
+    assert (meta["status"], meta["stopReason"]) == ("STOPPED", "SIGTERM")
+    assert "wallTime" in meta
+    exported = json.loads((output / "export.json").read_text())
+    assert [r["status"] for r in exported] == ["SUCCEEDED", "SUCCEEDED"]
+    _assert_nothing_left(marker)
+
+
+#: A trial whose daemon double-forks, leaves the session and clears its environment (no
+#: marker, no NNI_SYS_DIR: only its pid, written to a file, finds it).
+DETACHING_TRIAL = textwrap.dedent(
+    """
+    import os, sys, time
+    import nni
+
+    params = nni.get_next_parameter()
+    pidfile = os.path.join(os.environ["NNI_OUTPUT_DIR"], "daemon.pid")
+    daemon = (
+        "import os, time; "
+        f"open({pidfile!r} + '.tmp', 'w').write(str(os.getpid())); "
+        f"os.rename({pidfile!r} + '.tmp', {pidfile!r}); time.sleep(600)"
+    )
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execve(sys.executable, [sys.executable, "-c", daemon], {})
+        os._exit(0)
+    os.wait()
+    while not os.path.exists(pidfile):
+        time.sleep(0.01)
+    nni.report_final_result(params["x"])
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+
+def test_a_detached_daemon_with_a_cleared_environment_ends_with_its_trial(
+    tmp_path: Path,
+) -> None:
+    marker = uuid.uuid4().hex
+    output = tmp_path / "out"
+    proc = _start(tmp_path, marker, "--max-trials", "3", trial=DETACHING_TRIAL)
+    try:
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    daemons = [int(p.read_text()) for p in output.glob("trials/*/daemon.pid")]
+    left = [pid for pid in daemons if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert len(daemons) == 3
+    assert left == [], f"{len(left)} detached daemon(s) outlived the run"
     _assert_nothing_left(marker)
