@@ -86,6 +86,22 @@ class RunStopper(Stopper):
         return dict(self.__dict__, _stop_event=None)
 
 
+def _forget_statistics(trial: Any) -> None:
+    """Drop the running statistics Tune keeps for every metric of a trial that has ended
+    (max, min, averages and two windows per key: about 20 KB a trial, kept to the end of
+    the run). nni2ray never reads them: the record holds what the trial reported."""
+    metadata = getattr(trial, "run_metadata", None)
+    for name in ("metric_analysis", "metric_n_steps"):
+        stats = getattr(metadata, name, None)
+        if isinstance(stats, dict):
+            stats.clear()
+    # Tune caches each trial's state as JSON for its experiment checkpoint: write it again.
+    for owner, method in ((metadata, "invalidate_cache"), (trial, "invalidate_json_state")):
+        invalidate = getattr(owner, method, None)
+        if callable(invalidate):
+            invalidate()
+
+
 class Recorder(Callback):
     """Writes ``trials/<id>/metrics.jsonl`` as results arrive and ``trial.json`` at the end,
     and keeps the run's status line (``runtime._progress``) up to date."""
@@ -199,10 +215,12 @@ class Recorder(Callback):
             self._finish(trial, last[ResultKey.STATUS], last.get(ResultKey.END_REASON), last)
         else:
             self._finish(trial, *self._stop_reason(), last)
+        _forget_statistics(trial)
 
     def on_trial_error(self, iteration: int, trials: list[Any], trial: Any, **info: Any) -> None:
         reason = str(getattr(trial, "error_file", None) or "trial actor failed")
         self._finish(trial, TrialStatus.FAILED, reason, trial.last_result or {})
+        _forget_statistics(trial)
 
     def finish_open(self) -> None:
         """Close the records of trials Tune ended without a callback (Ctrl-C, time limit).

@@ -707,6 +707,10 @@ def _fit(
             verbose=0,
             # A trial whose worker died (node lost, OOM kill) starts again from scratch.
             failure_config=tune.FailureConfig(max_failures=options.max_retries),
+            # A trial is an opaque process with nothing to save; Tune's default for a class
+            # trainable calls save() as each trial ends (a round trip, a folder and a kept
+            # result per trial).
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
         ),
     )
     meta = dict(prior.meta)

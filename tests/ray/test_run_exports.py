@@ -82,3 +82,7 @@ def test_reported_values_reach_export_in_order(tmp_path: Path) -> None:
     for result_file in tune_dir.glob("*/result.json"):
         rows = [json.loads(line) for line in result_file.read_text().splitlines()]
         assert [row["nni_type"] for row in rows] == ["PERIODICAL"] * 10 + ["FINAL"]
+    # A trial has nothing for Tune to save: no checkpoint at its end (a round trip and a
+    # folder per trial in a 10,000-trial run).
+    assert list(tune_dir.glob("*/result.json"))
+    assert not list(tune_dir.glob("*/checkpoint_*"))
