@@ -242,6 +242,7 @@ def _run_locked(
     if not options.address:
         # Inherited by the local Ray's processes: the supervisor ends them if this dies.
         env[RUN_TOKEN_ENV] = supervisor.token
+        env.update((k, v) for k, v in _TUNE_ACTOR_ENV.items() if k not in os.environ)
     with _environment(env):
         mark("importing ray")
         import ray
@@ -268,7 +269,16 @@ def _run_locked(
             if started_ray:
                 supervisor.note_processes(_local_ray_children())
             _check_resources(experiment, plan)
-            summary = _fit(experiment, plan, options, output, prior, guard, reserve)
+            summary = _fit(
+                experiment,
+                plan,
+                options,
+                output,
+                prior,
+                guard,
+                reserve,
+                local=started_ray,
+            )
         finally:
             if started_ray:
                 pause_for_tests("shutdown", output, guard)
@@ -600,6 +610,55 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
     return True
 
 
+#: What Ray Tune puts in every trial actor's runtime environment (its ``class_cache``):
+#: set in the environment of a local node instead, see :func:`_plain_trial_actors`.
+_TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
+
+
+@contextlib.contextmanager
+def _plain_trial_actors(local: bool) -> Iterator[None]:
+    """On the local node this driver started: create the trial actors without the runtime
+    environment Ray Tune gives each one (``{"env_vars": ...}``, its ``_ActorClassCache``).
+
+    An actor with a runtime environment of its own never gets one of the idle workers the
+    raylet prestarts when the driver connects (one per CPU): Ray starts a fresh worker
+    process for it after ``tuner.fit()`` (measured: the first trial waited for that
+    process's start and ``import ray``, 2 s on an idle 2-core machine), while the
+    prestarted ones idle. Tune's variables reach the workers anyway: they are in this
+    process's environment when ``ray.init`` starts the node (``_TUNE_ENV``,
+    ``_TUNE_ACTOR_ENV``, and the caller's own, which Tune would copy), and every worker of
+    the node inherits it. On a cluster (``--address``) or a Ray someone else started,
+    Tune is left as it is. A Tune without that cache is left as it is too."""
+    if not local:
+        yield
+        return
+    try:
+        from ray.tune.execution import class_cache
+    except ImportError:
+        yield
+        return
+    cache_class: Any = getattr(class_cache, "_ActorClassCache", None)
+    original = None if cache_class is None else cache_class.__dict__.get("get")
+    if original is None:
+        yield
+        return
+    import ray
+
+    def get(self: Any, trainable_cls: Any) -> Any:
+        cache = getattr(self, "_cache", None)
+        if not isinstance(cache, dict):
+            return original(self, trainable_cls)
+        if trainable_cls not in cache:
+            cache[trainable_cls] = ray.remote(trainable_cls)
+        return cache[trainable_cls]
+
+    cache_class.get = get
+    try:
+        yield
+    finally:
+        cache_class.get = original
+
+
 @contextlib.contextmanager
 def _lean_local_node() -> Iterator[None]:
     """While ``ray.init`` starts a local node: leave out the head processes a local
@@ -693,7 +752,11 @@ def _fit(
     prior: Prior,
     guard: SignalGuard,
     reserve: SpaceReserve,
+    *,
+    local: bool = False,
 ) -> RunSummary:
+    """Run the trials with Tune. ``local``: on the Ray node this driver started (its
+    workers inherited this process's environment)."""
     from ray import tune
 
     from nni2ray.runtime._callbacks import Recorder, RunStopper
@@ -772,7 +835,7 @@ def _fit(
     if guard.signum is None:
         mark("tuner.fit() called")
         try:
-            with _disk_full_logged_by_ray(stopper):
+            with _disk_full_logged_by_ray(stopper), _plain_trial_actors(local):
                 tuner.fit()
         except Exception as exc:  # Tune's own writes (experiment state, error files)
             if not is_disk_full(exc):
