@@ -278,7 +278,7 @@ def _run_locked(
                 prior,
                 guard,
                 reserve,
-                local=started_ray,
+                local=started_ray and not options.address,
             )
         finally:
             if started_ray:
