@@ -151,5 +151,7 @@ def test_a_local_run_starts_only_the_ray_processes_it_uses(tmp_path: Path) -> No
     when = {(pid, step): float(at) for at, pid, step in rows}
     fit = min(at for (_, step), at in when.items() if step == "tuner.fit() called")
     workers = [at for (_, step), at in when.items() if step == "worker: Ray worker process started"]
-    assert len(workers) == 2, rows  # one actor per concurrent trial (reused: warm start)
+    # One actor per concurrent trial at most (reused: warm start); one when the first
+    # trial ended before the second needed an actor.
+    assert 1 <= len(workers) <= 2, rows
     assert all(at < fit for at in workers), rows  # prestarted, not started for the actor
