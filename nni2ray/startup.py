@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 
 __all__ = ["ENV", "mark", "process_started", "tracing"]
@@ -22,6 +23,7 @@ ENV = "NNI2RAY_TRACE_STARTUP"
 
 _seen: set[str] = set()
 _started: list[float] = []
+_lock = threading.Lock()  # the driver marks from two threads: lines stay in time order
 
 
 def tracing() -> bool:
@@ -45,6 +47,13 @@ def mark(step: str, *, at: float | None = None) -> None:
     """Trace ``step`` (the first time this process reaches it), at ``at`` or now."""
     target = os.environ.get(ENV, "")
     if target in ("", "0") or step in _seen:
+        return
+    with _lock:
+        _mark(step, target, at)
+
+
+def _mark(step: str, target: str, at: float | None) -> None:
+    if step in _seen:
         return
     _seen.add(step)
     now = time.time() if at is None else at

@@ -242,11 +242,13 @@ def _run_locked(
     if not options.address:
         # Inherited by the local Ray's processes: the supervisor ends them if this dies.
         env[RUN_TOKEN_ENV] = supervisor.token
+        env.update((k, v) for k, v in _TUNE_ACTOR_ENV.items() if k not in os.environ)
     with _environment(env):
         mark("importing ray")
         import ray
 
         mark("ray imported")
+        _preimport(plan, prior)
         guard.on_abort(_kill_local_ray)
         try:
             started_ray = _start_ray(experiment, plan, options)
@@ -268,7 +270,16 @@ def _run_locked(
             if started_ray:
                 supervisor.note_processes(_local_ray_children())
             _check_resources(experiment, plan)
-            summary = _fit(experiment, plan, options, output, prior, guard, reserve)
+            summary = _fit(
+                experiment,
+                plan,
+                options,
+                output,
+                prior,
+                guard,
+                reserve,
+                local=started_ray and not options.address,
+            )
         finally:
             if started_ray:
                 pause_for_tests("shutdown", output, guard)
@@ -277,6 +288,36 @@ def _run_locked(
     summary.elapsed_s = time.monotonic() - (options.started or 0.0)
     _record_wall_time(output, summary.elapsed_s)
     return summary
+
+
+def _preimport(plan: TunePlan, prior: Prior) -> None:
+    """Import Ray Tune, the runtime and NNI's own tuner module (when the run uses it) in a
+    thread while ``ray.init`` starts Ray: the driver mostly waits for Ray's processes
+    there, and these imports cost about 1 s of CPU each (measured: ``ray.tune`` + the
+    runtime 0.98 s, ``nni.algorithms.hpo.random_tuner`` 0.91 s). ``_fit``'s own imports
+    find them done, or wait on Python's import lock for the thread to finish them; an
+    import that fails here fails again there, where it is reported."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            import importlib
+
+            for name in (
+                "ray.tune",
+                "nni2ray.runtime._callbacks",
+                "nni2ray.runtime._trainable",
+                "nni2ray.runtime.searchers",
+                "nni2ray.runtime.schedulers",
+            ):
+                importlib.import_module(name)
+            mark("Tune and the runtime imported (in the background)")
+            class_name = str(plan.searcher.kwargs.get("class_name", ""))
+            nni_class = plan.searcher.kwargs.get("nni_builtin") and class_name.startswith("nni.")
+            if nni_class and not (prior.records or prior.replay) and "nni" not in sys.modules:
+                importlib.import_module(class_name.rpartition(".")[0])
+                mark("NNI's tuner module imported (in the background)")
+
+    threading.Thread(target=run, name="nni2ray-preimport", daemon=True).start()
 
 
 def _record_wall_time(output: Path, seconds: float) -> None:
@@ -588,7 +629,8 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
         wanted = int(min(plan.max_concurrent_trials * plan.cpus_per_trial, _MAX_LOCAL_CPUS))
         cpus = max(os.cpu_count() or 1, wanted)
         try:
-            ray.init(num_cpus=cpus, **common)
+            with _lean_local_node():
+                ray.init(num_cpus=cpus, **common)
         except Exception as exc:
             # Ray's temporary folder filled up between the check and the start.
             folder = ray_temp_dir()
@@ -597,6 +639,99 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
                 raise _ray_temp_error(folder, free) from None
             raise
     return True
+
+
+#: What Ray Tune puts in every trial actor's runtime environment (its ``class_cache``):
+#: set in the environment of a local node instead, see :func:`_plain_trial_actors`.
+_TUNE_ACTOR_ENV = {"PL_DISABLE_FORK": "1"}
+
+
+@contextlib.contextmanager
+def _plain_trial_actors(local: bool) -> Iterator[None]:
+    """On the local node this driver started: create the trial actors without the runtime
+    environment Ray Tune gives each one (``{"env_vars": ...}``, its ``_ActorClassCache``).
+
+    An actor with a runtime environment of its own never gets one of the idle workers the
+    raylet prestarts when the driver connects (one per CPU): Ray starts a fresh worker
+    process for it after ``tuner.fit()`` (measured: the first trial waited for that
+    process's start and ``import ray``, 2 s on an idle 2-core machine), while the
+    prestarted ones idle. Tune's variables reach the workers anyway: they are in this
+    process's environment when ``ray.init`` starts the node (``_TUNE_ENV``,
+    ``_TUNE_ACTOR_ENV``, and the caller's own, which Tune would copy), and every worker of
+    the node inherits it. On a cluster (``--address``) or a Ray someone else started,
+    Tune is left as it is. A Tune without that cache is left as it is too."""
+    if not local:
+        yield
+        return
+    try:
+        from ray.tune.execution import class_cache
+    except ImportError:
+        yield
+        return
+    cache_class: Any = getattr(class_cache, "_ActorClassCache", None)
+    original = None if cache_class is None else cache_class.__dict__.get("get")
+    if original is None:
+        yield
+        return
+    import ray
+
+    def get(self: Any, trainable_cls: Any) -> Any:
+        cache = getattr(self, "_cache", None)
+        if not isinstance(cache, dict):
+            return original(self, trainable_cls)
+        if trainable_cls not in cache:
+            cache[trainable_cls] = ray.remote(trainable_cls)
+        return cache[trainable_cls]
+
+    cache_class.get = get
+    try:
+        yield
+    finally:
+        cache_class.get = original
+
+
+@contextlib.contextmanager
+def _lean_local_node() -> Iterator[None]:
+    """While ``ray.init`` starts a local node: leave out the head processes a local
+    nni2ray run never uses, and their memory and start-up CPU (measured: ~150 MB PSS and
+    about a second of a 2-core machine's start-up): the autoscaler monitor (a local node
+    has nothing to scale), the log monitor (it streams worker logs to drivers; nni2ray
+    runs with ``log_to_driver=False`` and writes every trial's output itself) and the API
+    server (the minimal dashboard; nni2ray runs with ``include_dashboard=False``).
+    ``ray start --head --no-monitor --include-log-monitor=False`` has the first two as
+    options; ``ray.init`` has none of them, so its ``Node`` is adjusted for this one call.
+    A Ray whose ``Node`` differs is left as it is (the full set of processes starts)."""
+    try:
+        from ray._private import node as ray_node
+    except ImportError:
+        yield
+        return
+    node_class: Any = ray_node.Node
+    original_init = node_class.__dict__.get("__init__")
+    original_api = node_class.__dict__.get("start_api_server")
+    if original_init is None or original_api is None:
+        yield
+        return
+
+    def init(self: Any, ray_params: Any, *args: Any, **kwargs: Any) -> None:
+        head = kwargs.get("head", args[0] if args else False)
+        if head and hasattr(ray_params, "no_monitor"):
+            ray_params.no_monitor = True
+            ray_params.include_log_monitor = False
+            self._nni2ray_lean = True
+        original_init(self, ray_params, *args, **kwargs)
+
+    def start_api_server(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not getattr(self, "_nni2ray_lean", False):
+            original_api(self, *args, **kwargs)
+
+    node_class.__init__ = init
+    node_class.start_api_server = start_api_server
+    try:
+        yield
+    finally:
+        node_class.__init__ = original_init
+        node_class.start_api_server = original_api
 
 
 def _check_resources(experiment: Experiment, plan: TunePlan) -> None:
@@ -648,7 +783,11 @@ def _fit(
     prior: Prior,
     guard: SignalGuard,
     reserve: SpaceReserve,
+    *,
+    local: bool = False,
 ) -> RunSummary:
+    """Run the trials with Tune. ``local``: on the Ray node this driver started (its
+    workers inherited this process's environment)."""
     from ray import tune
 
     from nni2ray.runtime._callbacks import Recorder, RunStopper
@@ -731,7 +870,7 @@ def _fit(
     if guard.signum is None:
         mark("tuner.fit() called")
         try:
-            with _disk_full_logged_by_ray(stopper):
+            with _disk_full_logged_by_ray(stopper), _plain_trial_actors(local):
                 tuner.fit()
         except Exception as exc:  # Tune's own writes (experiment state, error files)
             if not is_disk_full(exc):

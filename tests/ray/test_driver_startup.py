@@ -89,3 +89,69 @@ def test_driver_imports_no_torch_and_traces_its_start(tmp_path: Path) -> None:
         if line.startswith("nni2ray: startup ")
     ]
     assert seconds == sorted(seconds) and seconds[0] > 0
+
+
+# Each trial lists the command lines of the run's processes (every process of a local run
+# inherits the run's token from the driver).
+LISTING_TRIAL = textwrap.dedent(
+    """
+    import json, os, pathlib
+    import nni
+
+    params = nni.get_next_parameter()
+    token = os.environ["NNI2RAY_RUN_TOKEN"]
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\\0")
+            if ("NNI2RAY_RUN_TOKEN=" + token).encode() in environ:
+                found.append((entry / "cmdline").read_bytes().replace(b"\\0", b" ").decode())
+        except OSError:
+            pass
+    pathlib.Path(os.environ["NNI_OUTPUT_DIR"], "processes.json").write_text(json.dumps(found))
+    nni.report_final_result(params["x"])
+    """
+)
+
+
+def test_a_local_run_starts_only_the_ray_processes_it_uses(tmp_path: Path) -> None:
+    """No autoscaler monitor, log monitor or API server on the local node; the first trial
+    actors run in the workers the raylet prestarted (started before tuner.fit())."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "trial.py").write_text(LISTING_TRIAL)
+    (exp / "config.yml").write_text(
+        CONFIG.replace("trialConcurrency: 1", "trialConcurrency: 2").replace(
+            "maxTrialNumber: 1", "maxTrialNumber: 2"
+        )
+    )
+    out = tmp_path / "out"
+    trace = tmp_path / "trace.txt"
+    env = dict(os.environ, PYTHONPATH=str(REPO), NNI2RAY_TRACE_STARTUP=str(trace))
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=240,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    exported = json.loads((out / "export.json").read_text())
+    assert [e["status"] for e in exported] == ["SUCCEEDED", "SUCCEEDED"]
+    for record in exported:
+        listing = json.loads((out / "trials" / record["trialJobId"] / "processes.json").read_text())
+        text = "\n".join(listing)
+        assert "raylet" in text and "gcs_server" in text, text  # the listing sees Ray
+        for unused in ("log_monitor.py", "monitor.py", "dashboard/dashboard.py"):
+            assert unused not in text, (unused, text)
+    rows = [line.split(" ", 2) for line in trace.read_text().splitlines()]
+    when = {(pid, step): float(at) for at, pid, step in rows}
+    fit = min(at for (_, step), at in when.items() if step == "tuner.fit() called")
+    workers = [at for (_, step), at in when.items() if step == "worker: Ray worker process started"]
+    # One actor per concurrent trial at most (reused: warm start); one when the first
+    # trial ended before the second needed an actor.
+    assert 1 <= len(workers) <= 2, rows
+    assert all(at < fit for at in workers), rows  # prestarted, not started for the actor

@@ -92,7 +92,9 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
     start = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "nni2ray", "run", str(exp), "--output", str(out), "--quiet"]
-        + ["--scheduler", "none", "--max-retries", "1"],
+        # Cold trials: each is a child of its Ray worker (a warm one is forked from the
+        # shared template, with no worker above it; the next test covers that case).
+        + ["--scheduler", "none", "--max-retries", "1", "--no-warm-start"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
