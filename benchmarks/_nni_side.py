@@ -112,7 +112,7 @@ def curve(
         incumbent = min(incumbent, loss)
         result.append(incumbent - best)
         if time.monotonic() - started > timeout and len(result) < trials:
-            raise TimeoutError(f"over {timeout:.0f} s after {len(result)} trials")
+            return result  # cut short: the table uses it where it reaches a checkpoint
     return result + [result[-1]] * (trials - len(result))
 
 

@@ -134,7 +134,7 @@ def _drive(searcher: Any, objective: str, trials: int, pending: int, timeout: fl
         incumbent = min(incumbent, loss)
         curve.append(incumbent - best)
         if time.monotonic() - clock > timeout and len(curve) < trials:
-            raise TimeoutError(f"over {timeout:.0f} s after {len(curve)} trials")
+            return curve  # cut short: the table uses it where it reaches a checkpoint
     return curve + [curve[-1]] * (trials - len(curve))
 
 
@@ -249,7 +249,8 @@ def table(
                     if not curves:
                         continue
                     errors = [c for c in curves if isinstance(c, str)]
-                    done = len(curves) - len(errors)
+                    done = len([c for c in curves if isinstance(c, list) and len(c) == trials])
+                    cut = [len(c) for c in curves if isinstance(c, list) and len(c) < trials]
                     cells = [_summary(curves, m) for m in marks]
                     ratio = target = ""
                     if side == "nni2ray" and with_nni:
@@ -265,6 +266,8 @@ def table(
                         cells = [errors[0][:120]] + [""] * (len(cells) - 1)
                     elif errors:
                         cells[-1] += f" ({len(errors)} errors: {errors[0][:70]})"
+                    if cut:
+                        cells[-1] += f" ({len(cut)} cut by --search-timeout after {cut} trials)"
                     row = [tuner, objective, str(pending), side, str(done), *cells, ratio, target]
                     lines.append("| " + " | ".join(row) + " |")
     return lines
