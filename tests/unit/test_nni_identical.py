@@ -20,6 +20,7 @@ These need `nni` importable (`pip install 'nni2ray[nni]'`); without it they are 
 
 from __future__ import annotations
 
+import copy
 import importlib.machinery
 import json
 import random
@@ -207,7 +208,7 @@ def _nni2ray_run(folder: Path, trials: int) -> list[Any]:
             config = searcher.suggest(f"t{started}")
             if not isinstance(config, dict):
                 break
-            params = config[PARAMETERS_KEY]
+            params = copy.deepcopy(config[PARAMETERS_KEY])  # as the trial process gets it
             proposed.append(params)
             running.append((f"t{started}", params))
             started += 1
@@ -250,6 +251,7 @@ def _nni_dispatcher_run(tuner_name: str, trials: int, seed_shift: int = 0) -> li
     while len(proposed) < trials:
         while waiting and len(running) < CONCURRENCY and len(proposed) < trials:
             parameter_id, params = waiting.popleft()
+            params = copy.deepcopy(params)  # NNI's dispatcher sends it serialized
             proposed.append(params)
             running.append((parameter_id, params))
         if not running:
@@ -262,20 +264,7 @@ def _nni_dispatcher_run(tuner_name: str, trials: int, seed_shift: int = 0) -> li
     return proposed
 
 
-_PBT_IDS = (
-    "PBT: the hyperparameters agree, but PBTTuner's checkpoint folders (named by parameter "
-    "id) are one id apart, e.g. 0/1 -> 0/2 under nni2ray against 0/2 -> 0/3 under the "
-    "dispatcher replay; not yet explained"
-)
-
-
-@pytest.mark.parametrize(
-    "tuner",
-    [
-        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=_PBT_IDS)) if t == "PBT" else t
-        for t in CASES
-    ],
-)
+@pytest.mark.parametrize("tuner", list(CASES))
 def test_nni_backend_proposes_exactly_what_nni_dispatcher_gets(
     tuner: str,
     tmp_path: Path,
