@@ -119,7 +119,8 @@ class Result:
     driver_peak_mb: float | None = None
     tree_peak_mb: float | None = None
     driver_growth_mb: float | None = None
-    rate_first100: float | None = None  # trials/s over the first LONG_WINDOW (or 1/10)
+    rate_window: int | None = None  # LONG_WINDOW trials, or a tenth of a shorter run
+    rate_first100: float | None = None  # trials/s over the first rate_window
     rate_last100: float | None = None  # ... and over the last as many
     rate_ratio: float | None = None
     output: str | None = None
@@ -308,7 +309,7 @@ def analyse(res: Result, trials: list[Trial], t_start: float, concurrency: int) 
     res.epochs = sum(1 for t in trials for kind, _ in t.rows if kind == "PERIODICAL")
     ends = sorted(t.end for t in ended)
     if len(ends) >= 200:
-        window = min(LONG_WINDOW, len(ends) // 10)
+        window = res.rate_window = min(LONG_WINDOW, len(ends) // 10)
         res.rate_first100 = (window - 1) / max(ends[window - 1] - ends[0], 1e-9)
         res.rate_last100 = (window - 1) / max(ends[-1] - ends[-window], 1e-9)
         res.rate_ratio = res.rate_last100 / res.rate_first100
@@ -1025,8 +1026,8 @@ def main(argv: list[str] | None = None) -> int:
             notes.append(
                 f"{r.bench} / {r.runner}: driver peak {r.driver_peak_mb:.0f} MB, "
                 f"growth after the first trial ended {r.driver_growth_mb:.0f} MB; "
-                f"completion rate first 100 {r.rate_first100:.2f}/s, last 100 "
-                f"{r.rate_last100:.2f}/s"
+                f"completion rate first {r.rate_window:,} {r.rate_first100:.2f}/s, "
+                f"last {r.rate_window:,} {r.rate_last100:.2f}/s"
             )
         if r.error and r.wall_s is not None:
             notes.append(f"{r.bench} / {r.runner}: {r.error}")
