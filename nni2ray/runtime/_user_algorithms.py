@@ -353,7 +353,48 @@ def import_nni_class(class_name: str, role: str = "tuner") -> Any:
             hint="pip install 'nni2ray[nni]' (NNI 3.0), or --algorithm-backend native",
         ) from exc
     _quiet_nni_logging()
+    adapt_nni_to_scipy()
     return cls
+
+
+#: NNI 3.0's modules that call ``scipy.optimize.minimize`` as SciPy < 1.9 took it (GP's and
+#: Metis's acquisition optimisers).
+_OLD_SCIPY_CALLERS = (
+    "nni.algorithms.hpo.gp_tuner.util",
+    "nni.algorithms.hpo.metis_tuner.lib_acquisition_function",
+)
+
+
+def adapt_nni_to_scipy() -> None:
+    """Give NNI 3.0's GP and Metis the ``minimize`` they were written for.
+
+    They pass a 2-D ``x0`` (SciPy >= 1.11 raises "'x0' must only have one dimension") and
+    read ``res.fun[0]`` (SciPy >= 1.9 returns a float): measured with 1.9.3, 1.10.1, 1.11.4
+    and 1.17.1; no older SciPy installs on Python 3.11. The wrapper flattens ``x0`` and
+    returns ``fun`` as a one-element array where ``x0`` was 2-D, in those modules only; the
+    algorithm itself is unchanged. Modules not imported yet are left alone (each NNI class
+    import calls this again).
+    """
+    for name in _OLD_SCIPY_CALLERS:
+        module = sys.modules.get(name)
+        real = getattr(module, "minimize", None)
+        if module is None or real is None or getattr(real, "_nni2ray_adapted", False):
+            continue
+        setattr(module, "minimize", _flat_minimize(real))  # noqa: B010 (mypy: ModuleType)
+
+
+def _flat_minimize(real: Callable[..., Any]) -> Callable[..., Any]:
+    import numpy as np
+
+    def minimize(fun: Any, x0: Any, *args: Any, **kwargs: Any) -> Any:
+        two_d = np.ndim(x0) > 1
+        result = real(fun, np.ravel(x0), *args, **kwargs)
+        if two_d:
+            result.fun = np.atleast_1d(result.fun)
+        return result
+
+    minimize._nni2ray_adapted = True  # type: ignore[attr-defined]
+    return minimize
 
 
 def _quiet_nni_logging() -> None:

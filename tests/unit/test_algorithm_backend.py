@@ -196,16 +196,16 @@ def test_backend_default_comes_from_the_environment(
     assert "'both' is not one of auto, nni, native" in capsys.readouterr().err
 
 
-def test_auto_keeps_the_stand_in_for_nni_gp_and_metis(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_auto_runs_nni_own_gp_and_metis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # NNI 3.0's GP and Metis run on current SciPy through adapt_nni_to_scipy.
     _installed(monkeypatch)
-    plan = _plan(tmp_path, {"name": "GP"}, "auto")
-    assert plan.searcher.kind == SearcherKind.GP
-    assert any("'x0' must only have one dimension" in str(n) for n in plan.notes)
-    assert "must only have one dimension" in runs_as(plan, "auto")[-1]
-    forced = _plan(tmp_path, {"name": "Metis"}, "nni")
-    assert forced.searcher.kwargs["class_name"].endswith("MetisTuner")
+    for name, tuner_class in (("GP", "GPTuner"), ("Metis", "MetisTuner")):
+        (tmp_path / name).mkdir()
+        plan = _plan(tmp_path / name, {"name": name}, "auto")
+        assert plan.searcher.kwargs["class_name"].endswith(tuner_class)
+        assert (
+            runs_as(plan, "auto")[-1].strip().startswith("backend nni (--algorithm-backend auto)")
+        )
 
 
 def test_a_warm_started_run_uses_the_stand_in_under_auto_and_is_refused_under_nni(

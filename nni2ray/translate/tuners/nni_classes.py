@@ -42,8 +42,6 @@ class NniClass:
         class_args: the classArgs NNI's registry adds (Anneal's ``algorithm_name``).
         accepts_class_args: False where NNI constructs the class without classArgs.
         takes_seed: its constructor has a ``seed`` argument (``--seed`` goes there).
-        not_auto: why ``auto`` keeps the stand-in although the class imports (measured
-            failures); ``--algorithm-backend nni`` still runs it.
     """
 
     class_name: str
@@ -52,14 +50,9 @@ class NniClass:
     class_args: dict[str, Any] = field(default_factory=dict)
     accepts_class_args: bool = True
     takes_seed: bool = False
-    not_auto: str = ""
 
 
 _HPO = "nni.algorithms.hpo."
-_X0 = (
-    "NNI 3.0's {} raises in generate_parameters after its cold start with current SciPy "
-    "(ValueError: 'x0' must only have one dimension; measured with scipy 1.17)"
-)
 
 #: NNI canonical tuner name -> NNI 3.0's class (advisors and NAS tuners are not here).
 NNI_TUNER_CLASSES: dict[str, NniClass] = {
@@ -80,8 +73,10 @@ NNI_TUNER_CLASSES: dict[str, NniClass] = {
     "GridSearch": NniClass(_HPO + "gridsearch_tuner.GridSearchTuner", accepts_class_args=False),
     "Batch": NniClass(_HPO + "batch_tuner.BatchTuner", accepts_class_args=False),
     "Evolution": NniClass(_HPO + "evolution_tuner.EvolutionTuner"),
-    "GP": NniClass(_HPO + "gp_tuner.GPTuner", not_auto=_X0.format("GPTuner")),
-    "Metis": NniClass(_HPO + "metis_tuner.MetisTuner", not_auto=_X0.format("MetisTuner")),
+    # GP and Metis call SciPy as SciPy < 1.9 took it: the runtime adapts the call
+    # (runtime._user_algorithms.adapt_nni_to_scipy).
+    "GP": NniClass(_HPO + "gp_tuner.GPTuner"),
+    "Metis": NniClass(_HPO + "metis_tuner.MetisTuner"),
     "PBT": NniClass(_HPO + "pbt_tuner.PBTTuner"),
     "SMAC": NniClass(
         _HPO + "smac_tuner.SMACTuner",
@@ -91,7 +86,8 @@ NNI_TUNER_CLASSES: dict[str, NniClass] = {
     "DNGO": NniClass(
         _HPO + "dngo_tuner.DNGOTuner",
         ("pybnn", "torch"),
-        "pip install pybnn torch",
+        # pybnn's own requirements pull torchvision, which DNGO does not use.
+        "pip install emcee && pip install --no-deps pybnn",
     ),
 }
 
@@ -160,10 +156,6 @@ def choose_backend(
             native.extra_parameters,
             native.checkpoint_dirs,
         )
-    if cls.not_auto and backend == "auto":
-        text = f"{cls.not_auto}; nni2ray's stand-in runs (--algorithm-backend nni runs NNI's)"
-        note = Note(Severity.WARNING, text, file=config, field=where)
-        return replace(native, notes=(note, *native.notes))
     return _nni_mapping(spec, exp, cls, native, backend, seed)
 
 

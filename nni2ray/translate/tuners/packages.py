@@ -125,8 +125,6 @@ def _backend_line(call: SearcherCall, builtin: object, backend: str) -> str:
     if backend == "native":
         return f"backend native ({flag}): nni2ray's stand-in; nni {nni}"
     missing = missing_packages(cls)
-    if not missing and cls.not_auto:
-        return f"backend native ({flag}): {cls.not_auto}; nni installed"
     if "nni" in missing:
         return (
             f"backend native ({flag}): nni not installed, NNI's own tuner classes are not "
