@@ -170,7 +170,7 @@ def test_assessor_translates_builds_and_converts(canonical: str, name: str, tmp_
 
 def _readme_table() -> str:
     text = README.read_text(encoding="utf-8")
-    start = text.index("| NNI | Ray Tune under nni2ray |")
+    start = text.index("| NNI | with `nni` installed")
     return text[start : text.index("\n\n", start)]
 
 

@@ -128,33 +128,14 @@ def same_entropy(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def scipy_shapes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """NNI 3.0's GP and Metis pass a 2-D x0 to scipy's minimize and read `res.fun[0]`,
-    which current SciPy refuses; give their modules the SciPy behaviour they were written
-    for (benchmarks/_nni_side.py does the same), on both sides alike."""
-    import numpy as np
-    import scipy.optimize
-
+def scipy_shapes() -> None:
+    """NNI 3.0's GP and Metis pass a 2-D x0 to scipy's minimize and read `res.fun[0]`;
+    importing their class through nni2ray adapts that call in their modules (the product's
+    `adapt_nni_to_scipy`), so both sides of the comparison run the adapted NNI code."""
     from nni2ray.runtime._user_algorithms import import_nni_class
-
-    real = scipy.optimize.minimize
-
-    def minimize(fun: Any, x0: Any, *args: Any, **kwargs: Any) -> Any:
-        two_d = np.ndim(x0) > 1
-        res = real(fun, np.ravel(x0), *args, **kwargs)
-        if two_d:
-            res.fun = np.atleast_1d(res.fun)
-        return res
 
     import_nni_class(CLASSES["GP"])
     import_nni_class(CLASSES["Metis"])
-    import sys
-
-    for module in (
-        "nni.algorithms.hpo.gp_tuner.util",
-        "nni.algorithms.hpo.metis_tuner.lib_acquisition_function",
-    ):
-        monkeypatch.setattr(sys.modules[module], "minimize", minimize)
 
 
 def _experiment(tmp_path: Path, tuner: str) -> Path:

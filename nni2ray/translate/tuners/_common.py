@@ -77,3 +77,20 @@ def installed(package: str) -> bool:
         return importlib.util.find_spec(package) is not None
     except (ImportError, ValueError):
         return False
+
+
+def approximated_instead(
+    notes: tuple[Note, ...], exact_messages: tuple[str, ...], text: str
+) -> tuple[Note, ...]:
+    """``notes`` with the notes saying ``exact_messages`` replaced by one APPROXIMATED note
+    saying ``text``, at the same file and field (a converted project runs less than
+    ``nni2ray run`` does)."""
+    exact = [n for n in notes if n.message in exact_messages]
+    where = exact[0] if exact else None
+    note = Note(
+        Severity.APPROXIMATED,
+        text,
+        file=where.file if where else None,
+        field=where.field if where else None,
+    )
+    return tuple(n for n in notes if n not in exact) + (note,)

@@ -25,6 +25,7 @@ from nni2ray.translate.plan import (
 )
 from nni2ray.translate.tuners._common import (
     TunerMapping,
+    approximated_instead,
     installed,
     int_arg,
     seed_arg,
@@ -304,19 +305,11 @@ def advisor_without_nni2ray(plan: TunePlan) -> TunePlan:
             "grace_period=min_budget, reduction_factor=eta); each trial gets "
             "TRIAL_BUDGET=max_budget"
         )
-    exact_notes = [n for n in plan.notes if n.message in (HYPERBAND_EXACT, *BOHB_NOTES)]
-    where = exact_notes[0] if exact_notes else None
-    note = Note(
-        Severity.APPROXIMATED,
-        text,
-        file=where.file if where else None,
-        field=where.field if where else None,
-    )
     schedule = {"max_t": max_budget, "reduction_factor": eta, "grace_period": min_budget}
     return replace(
         plan,
         searcher=searcher,
         scheduler=SchedulerCall(SchedulerKind.ASHA, plan.scheduler.nni_name, schedule),
         extra_parameters=dict(plan.extra_parameters, **{BUDGET_KEY: max_budget}),
-        notes=tuple(n for n in plan.notes if n not in exact_notes) + (note,),
+        notes=approximated_instead(plan.notes, (HYPERBAND_EXACT, *BOHB_NOTES), text),
     )

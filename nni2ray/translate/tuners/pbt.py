@@ -15,7 +15,7 @@ from typing import Any
 
 from nni2ray.errors import UnsupportedError
 from nni2ray.experiment import AlgorithmSpec, Experiment, display_path
-from nni2ray.notes import Note, Severity
+from nni2ray.notes import Severity
 from nni2ray.translate.plan import (
     SchedulerCall,
     SchedulerKind,
@@ -23,7 +23,13 @@ from nni2ray.translate.plan import (
     SearcherKind,
     TunePlan,
 )
-from nni2ray.translate.tuners._common import TunerMapping, int_arg, seed_arg, tuner_note
+from nni2ray.translate.tuners._common import (
+    TunerMapping,
+    approximated_instead,
+    int_arg,
+    seed_arg,
+    tuner_note,
+)
 
 #: NNI 3.0 PBTTuner's constructor defaults.
 PBT_DEFAULTS: dict[str, Any] = {
@@ -118,17 +124,9 @@ def pbt_without_nni2ray(plan: TunePlan) -> TunePlan:
     call = plan.searcher
     if call.kind != SearcherKind.PBT:
         return plan
-    exact = [n for n in plan.notes if n.message == PBT_TEXT]
-    where = exact[0] if exact else None
-    note = Note(
-        Severity.APPROXIMATED,
-        PBT_CONVERTED,
-        file=where.file if where else None,
-        field=where.field if where else None,
-    )
     return replace(
         plan,
         searcher=replace(call, exact=False),
         checkpoint_dirs=True,
-        notes=tuple(n for n in plan.notes if n not in exact) + (note,),
+        notes=approximated_instead(plan.notes, (PBT_TEXT,), PBT_CONVERTED),
     )
