@@ -632,7 +632,7 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
         cpus = max(os.cpu_count() or 1, wanted)
         try:
             with _lean_local_node():
-                ray.init(num_cpus=cpus, **common)
+                ray.init(num_cpus=cpus, _system_config=_LOCAL_RAY_SYSTEM_CONFIG, **common)
         except Exception as exc:
             # Ray's temporary folder filled up between the check and the start.
             folder = ray_temp_dir()
@@ -641,6 +641,16 @@ def _start_ray(experiment: Experiment, plan: TunePlan, options: RunOptions) -> b
                 raise _ray_temp_error(folder, free) from None
             raise
     return True
+
+
+#: The system configuration of a local Ray this driver starts. A Ray worker that exits
+#: (ended, or on losing its raylet when the driver dies) SIGKILLs its direct children by
+#: default. A cold trial's direct child is its reaper (``trials._reaper``): killed so, it
+#: cannot end its trial's tree, and what it had adopted (a double-forked ``setsid`` daemon
+#: with a cleared environment) goes to init, where no search finds it. nni2ray ends its
+#: trials itself: the reaper, the per-trial search when a worker is lost, the supervisor
+#: when the driver is. (A cluster given with ``--address`` keeps its own setting.)
+_LOCAL_RAY_SYSTEM_CONFIG = {"kill_child_processes_on_worker_exit": False}
 
 
 #: What Ray Tune puts in every trial actor's runtime environment (its ``class_cache``):

@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.ray.conftest import REPO, live_processes_with
 
 TRIAL = textwrap.dedent(
@@ -82,7 +84,10 @@ def _trial_actors_of(driver: int) -> list[int]:
     return found
 
 
-def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["crashed", "exited"])
+def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path, sig: signal.Signals) -> None:
+    """A worker that crashes (SIGKILL), or exits (SIGTERM: Ray's own exit path, which by
+    default SIGKILLs the worker's direct children, a cold trial's reaper among them)."""
     exp = tmp_path / "exp"
     exp.mkdir()
     (exp / "trial.py").write_text(TRIAL)
@@ -111,7 +116,7 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path) -> None:
     (marker,) = live_processes_with("fault-marker")
     worker = _ray_worker_of(marker)
     assert worker is not None, "no Ray worker above the trial process"
-    os.kill(worker, signal.SIGKILL)
+    os.kill(worker, sig)
     out_text, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
     assert time.monotonic() - start < 170  # no hang on the lost worker
