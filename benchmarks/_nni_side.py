@@ -85,6 +85,13 @@ def curve(
     best = optimum(objective)
     tuner = _tuner(name, seed, args)
     tuner.update_search_space(space)
+    if name == "Anneal":
+        # NNI's HyperoptTuner draws each proposal's hyperopt seed from a RandomState() it
+        # makes without a seed (classArgs take none): given the seed here, it draws the
+        # same stream as nni2ray's Anneal, which takes classArgs.seed.
+        import numpy
+
+        tuner.rval.rstate = numpy.random.RandomState(seed)
     running: list[tuple[int, Any]] = []
     result: list[float] = []
     incumbent = float("inf")

@@ -169,16 +169,17 @@ def _final(value: float) -> dict[str, Any]:
     }
 
 
-def _nni2ray_run(folder: Path, trials: int) -> list[Any]:
+def _nni2ray_run(folder: Path, trials: int, backend: str = "nni") -> list[Any]:
     """nni2ray's searcher for the experiment, driven as Tune drives it."""
-    from nni2ray.experiment import load_experiment
+    from nni2ray.experiment import load_experiment, nni_space
     from nni2ray.runtime.searchers import build_searcher
     from nni2ray.translate import translate
     from nni2ray.trials import PARAMETERS_KEY
 
     experiment = load_experiment(folder)
-    plan = translate(experiment, algorithm_backend="nni")
-    assert plan.searcher.kwargs["nni_builtin"] == experiment.tuner.name  # NNI's own class
+    plan = translate(experiment, algorithm_backend=backend)  # type: ignore[arg-type]
+    if backend == "nni":
+        assert plan.searcher.kwargs["nni_builtin"] == experiment.tuner.name  # NNI's own class
     searcher = build_searcher(plan, experiment)
     searcher.set_search_properties(plan.metric, plan.mode, {})
     proposed: list[Any] = []
@@ -189,14 +190,18 @@ def _nni2ray_run(folder: Path, trials: int) -> list[Any]:
             config = searcher.suggest(f"t{started}")
             if not isinstance(config, dict):
                 break
-            params = copy.deepcopy(config[PARAMETERS_KEY])  # as the trial process gets it
+            if PARAMETERS_KEY in config:  # NNI's class hands out NNI's parameters
+                params = copy.deepcopy(config[PARAMETERS_KEY])  # as the trial process gets it
+            else:  # a native searcher's latent point, as the trial process gets it
+                params = nni_space.decode(plan.search_space, config)
             proposed.append(params)
             running.append((f"t{started}", params))
             started += 1
         if not running:
             break
         trial_id, params = running.popleft()  # the oldest trial finishes first
-        searcher.on_trial_complete(trial_id, _final(_loss(params)))
+        loss = _loss(params)  # the final row carries the metric too, as the trainable's does
+        searcher.on_trial_complete(trial_id, dict(_final(loss), **{plan.metric: loss}))
     return proposed
 
 
@@ -269,3 +274,27 @@ def test_nni_backend_proposes_exactly_what_nni_dispatcher_gets(
     # The comparison is not vacuous: another seed (classArg or entropy) proposes otherwise.
     same_entropy(SEED + 1)
     assert _nni_dispatcher_run(tuner, trials, seed_shift=1) != ours
+
+
+#: Where nni2ray's own Anneal (``--algorithm-backend native``) proposes what NNI's does: the
+#: kinds NNI's tuner and nni2ray's latent space give hyperopt in the same form.
+ANNEAL_SAME_FORM = {
+    "x": {"_type": "uniform", "_value": [0, 1]},
+    "lr": {"_type": "loguniform", "_value": [1e-4, 1e-1]},
+    "opt": {"_type": "choice", "_value": ["sgd", "adam", "rmsprop"]},
+}
+
+
+def test_native_anneal_proposes_what_nni_anneal_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_entropy: Any
+) -> None:
+    """nni2ray's Anneal stand-in (hyperopt's anneal fed the finished trials only, as NNI's
+    tuner feeds it) against NNI's own: the same proposals for the same random stream."""
+    monkeypatch.setitem(CASES, "Anneal", (ANNEAL_SAME_FORM, {"optimize_mode": "minimize"}, 12))
+    folder = _experiment(tmp_path, "Anneal")
+    same_entropy()
+    ours = _nni2ray_run(folder, 12, backend="native")
+    same_entropy()
+    assert ours == _nni_dispatcher_run("Anneal", 12)
+    same_entropy(SEED + 1)
+    assert _nni_dispatcher_run("Anneal", 12) != ours

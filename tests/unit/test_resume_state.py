@@ -185,17 +185,31 @@ def test_optuna_tpe_learns_the_known_points() -> None:
     assert sum(config["k"] == "b" for config in suggested) >= 7
 
 
-def test_anneal_on_hyperopt_learns_no_known_points() -> None:
+def test_anneal_learns_the_known_points() -> None:
+    """A resumed Anneal anneals around the best earlier trial, not from scratch."""
     pytest.importorskip("hyperopt")
-    from nni2ray.runtime.searchers import hyperopt_searcher
+    from nni2ray.runtime.searchers import AnnealSearcher, hyperopt_searcher
     from nni2ray.translate import SearcherCall, SearcherKind, TunePlan
 
-    space = {"lr": {"_type": "uniform", "_value": [0, 1]}}
-    call = SearcherCall(SearcherKind.HYPEROPT, "Anneal", {"algo": "anneal"})
+    space = {
+        "lr": {"_type": "uniform", "_value": [0, 1]},
+        "k": {"_type": "choice", "_value": ["a", "b"]},
+    }
+    call = SearcherCall(SearcherKind.HYPEROPT, "Anneal", {"algo": "anneal", "random_state_seed": 1})
     plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
-    search = NniSearch(hyperopt_searcher(plan), space, "default", "max")
-    assert search.add_known_points([({"lr": 0.5}, 1.0)]) == 0  # no public way to teach it
-    assert 0 <= search.suggest("a")["lr"] <= 1
+    inner = hyperopt_searcher(plan)
+    assert isinstance(inner, AnnealSearcher)
+    search = NniSearch(inner, space, "default", "max")
+    rng = random.Random(0)
+    points = []
+    for _ in range(30):
+        params = {"lr": rng.random(), "k": rng.choice("ab")}
+        points.append((params, -abs(params["lr"] - 0.8) + (params["k"] == "b")))
+    assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 30
+    suggested = [search.suggest(f"n{i}") for i in range(10)]
+    lrs = sorted(config["lr"] for config in suggested)
+    assert abs(lrs[5] - 0.8) < 0.15, lrs
+    assert sum(config["k"] == "b" for config in suggested) >= 7
 
 
 def test_leftover_trial_processes_are_ended(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from nni2ray.experiment import Experiment
 from nni2ray.runtime.searchers._custom import CustomTunerSearch, custom_tuner_searcher
 from nni2ray.runtime.searchers._evolution import EvolutionSearcher
 from nni2ray.runtime.searchers._hyperband import BracketSearch, bohb_searcher, hyperband_searcher
-from nni2ray.runtime.searchers._hyperopt import hyperopt_searcher
+from nni2ray.runtime.searchers._hyperopt import AnnealSearcher, hyperopt_searcher
 from nni2ray.runtime.searchers._nni_search import (
     BatchSearcher,
     GridSearcher,
@@ -29,6 +29,7 @@ from nni2ray.translate import SearcherKind, TunePlan
 
 __all__ = [
     "SEARCHERS",
+    "AnnealSearcher",
     "BracketSearch",
     "CustomTunerSearch",
     "EvolutionSearcher",

@@ -148,8 +148,9 @@ class NniSearch(Searcher):
         """Number new trials from ``sequence``; move a seeded sampler past the points it
         suggested in the runs before, so that it does not suggest them again."""
         self._next_sequence = sequence
-        if isinstance(self._inner, RandomSampler):
-            self._inner.skip(suggested_before)
+        skip = getattr(self._inner, "skip", None)  # RandomSampler, AnnealSearcher
+        if callable(skip):
+            skip(suggested_before)
         elif hasattr(self._inner, "rstate"):  # HyperOptSearch draws one seed per suggestion
             for _ in range(suggested_before):
                 self._inner.rstate.randint(2**31 - 1)
@@ -254,7 +255,7 @@ def _params_key(space: Any, params: Any) -> str:
 
 def _teach(inner: Searcher, latent: dict[str, Any], value: float) -> bool:
     """Give a searcher one finished point; False when it cannot learn from outside results
-    (searchers without ``add_evaluated_point``, e.g. Ray's HyperOptSearch for Anneal) or
+    (searchers without ``add_evaluated_point``, e.g. Ray's HyperOptSearch) or
     the point lies outside what it searches."""
     try:
         inner.add_evaluated_point(latent, value)

@@ -30,6 +30,14 @@ def hyperopt_tuner(algo: str, substitute: bool = False) -> TunerBuilder:
                 f"{name} has no Ray Tune equivalent; nni2ray uses HyperOptSearch "
                 "(hyperopt's TPE, a model-based search) instead"
             )
+        elif algo == "anneal":
+            text = (
+                f"{name} runs hyperopt's anneal algorithm fed as NNI's tuner feeds it (finished "
+                "trials only; a repeated proposal replaced by a random one): NNI's proposals "
+                "for uniform, loguniform and choice parameters; randint and quantized ones are "
+                "annealed over their ordered range (NNI's tuner hands hyperopt randint as an "
+                "unordered draw, and NNI 3.0's raises on quantized values and stops learning)"
+            )
         else:
             text = (
                 f"{name} runs as Ray Tune's HyperOptSearch ({algo}); it models the same "

@@ -55,7 +55,7 @@ _SEARCHER_WORDS = {
 
 
 def searcher_words(call: SearcherCall) -> str:
-    """What runs for the tuner, in words (``hyperopt (Ray Tune's HyperOptSearch), anneal``)."""
+    """What runs for the tuner, in words (``hyperopt (Ray Tune's HyperOptSearch), tpe``)."""
     if call.kind == SearcherKind.CUSTOM and call.kwargs.get("nni_builtin"):
         module, _, cls = str(call.kwargs["class_name"]).rpartition(".")
         return f"NNI's own {cls} ({module}), in the driver"
@@ -64,6 +64,8 @@ def searcher_words(call: SearcherCall) -> str:
         model = _BOHB_MODELS[str(call.kwargs.get("model", "random"))]
         return f"{words}, configurations from {model}"
     algo = call.kwargs.get("algo")
+    if call.kind == SearcherKind.HYPEROPT and algo == "anneal":
+        return "hyperopt's anneal, fed as NNI's Anneal tuner feeds it (nni2ray)"
     return f"{words}, {algo}" if call.kind == SearcherKind.HYPEROPT and algo else words
 
 
