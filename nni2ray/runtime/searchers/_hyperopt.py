@@ -1,8 +1,6 @@
-"""hyperopt's algorithms as Tune searchers over nni2ray's latent space.
-
-Anneal runs in :class:`AnnealSearcher`, which feeds hyperopt's anneal algorithm as NNI's
-own Anneal tuner (``HyperoptTuner``) does; hyperopt's TPE (BOHB's plan without its model)
-runs in Ray Tune's ``HyperOptSearch``. Only hyperopt's public API is used.
+"""NNI's Anneal without NNI: hyperopt's anneal algorithm as a Tune searcher over nni2ray's
+latent space, fed as NNI's own Anneal tuner (``HyperoptTuner``) feeds it. Only hyperopt's
+public API is used.
 """
 
 from __future__ import annotations
@@ -19,18 +17,6 @@ from nni2ray.translate import TunePlan
 from nni2ray.translate.param_space import DomainCall
 
 
-def _import_hyperopt(plan: TunePlan) -> Any:
-    try:
-        import hyperopt
-    except ImportError as exc:
-        raise MissingDependencyError(
-            f"the {plan.searcher.nni_name} tuner runs on hyperopt, which is not installed",
-            field="tuner.name",
-            hint="pip install 'nni2ray[hyperopt]'",
-        ) from exc
-    return hyperopt
-
-
 def _hyperopt_space(space_json: Any) -> dict[str, Any]:
     """hyperopt's expression of nni2ray's latent space, one label per latent key."""
     from ray.tune.search.hyperopt import HyperOptSearch
@@ -43,27 +29,26 @@ def _hyperopt_space(space_json: Any) -> dict[str, Any]:
 
 
 def hyperopt_searcher(plan: TunePlan) -> Searcher:
-    """The searcher for the plan's hyperopt ``algo``: :class:`AnnealSearcher` for
-    ``anneal``, else Ray Tune's HyperOptSearch (hyperopt's TPE) with the plan's seed,
-    ``n_initial_points`` and ``gamma``.
+    """The searcher for a hyperopt plan: NNI's Anneal, :class:`AnnealSearcher` (hyperopt's
+    TPE plans are written into converted projects only, where Ray Tune's HyperOptSearch
+    runs them).
 
     Raises:
         MissingDependencyError: hyperopt is not installed.
     """
-    _import_hyperopt(plan)
-    kwargs = plan.searcher.kwargs
-    if kwargs.get("algo") == "anneal":
-        return AnnealSearcher(
-            plan.search_space, plan.metric, plan.mode, kwargs.get("random_state_seed")
-        )
-    from ray.tune.search.hyperopt import HyperOptSearch
-
-    space = _hyperopt_space(plan.search_space)
-    options: dict[str, Any] = {"random_state_seed": kwargs.get("random_state_seed")}
-    for key in ("n_initial_points", "gamma"):
-        if key in kwargs:
-            options[key] = kwargs[key]
-    return HyperOptSearch(space=space or None, metric=plan.metric, mode=plan.mode, **options)
+    algo = plan.searcher.kwargs.get("algo")
+    if algo != "anneal":
+        raise ValueError(f"nni2ray runs hyperopt's anneal only, not {algo!r}")
+    try:
+        import hyperopt  # noqa: F401
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"the {plan.searcher.nni_name} tuner runs on hyperopt, which is not installed",
+            field="tuner.name",
+            hint="pip install 'nni2ray[hyperopt]'",
+        ) from exc
+    seed = plan.searcher.kwargs.get("random_state_seed")
+    return AnnealSearcher(plan.search_space, plan.metric, plan.mode, seed)
 
 
 class AnnealSearcher(Searcher):

@@ -151,9 +151,6 @@ class NniSearch(Searcher):
         skip = getattr(self._inner, "skip", None)  # RandomSampler, AnnealSearcher
         if callable(skip):
             skip(suggested_before)
-        elif hasattr(self._inner, "rstate"):  # HyperOptSearch draws one seed per suggestion
-            for _ in range(suggested_before):
-                self._inner.rstate.randint(2**31 - 1)
 
     def _latent(self, params: Any) -> dict[str, Any] | None:
         if not isinstance(self._space, dict) or isinstance(self._inner, BatchSearcher):

@@ -40,7 +40,7 @@ _SEARCHER_WORDS = {
     SearcherKind.RANDOM: "NNI's random sampling (nni2ray)",
     SearcherKind.GRID: "NNI's grid order (nni2ray)",
     SearcherKind.BATCH: "NNI's Batch list (nni2ray)",
-    SearcherKind.HYPEROPT: "hyperopt (Ray Tune's HyperOptSearch)",
+    SearcherKind.HYPEROPT: "hyperopt's anneal, fed as NNI's Anneal tuner feeds it (nni2ray)",
     SearcherKind.TPE: "Optuna's TPESampler with a constant liar (Ray Tune's OptunaSearch)",
     SearcherKind.GP: "Optuna's GPSampler (Ray Tune's OptunaSearch)",
     SearcherKind.EVOLUTION: "NNI's evolution rule (nni2ray)",
@@ -55,7 +55,7 @@ _SEARCHER_WORDS = {
 
 
 def searcher_words(call: SearcherCall) -> str:
-    """What runs for the tuner, in words (``hyperopt (Ray Tune's HyperOptSearch), tpe``)."""
+    """What runs for the tuner, in words (``Optuna's GPSampler (Ray Tune's OptunaSearch)``)."""
     if call.kind == SearcherKind.CUSTOM and call.kwargs.get("nni_builtin"):
         module, _, cls = str(call.kwargs["class_name"]).rpartition(".")
         return f"NNI's own {cls} ({module}), in the driver"
@@ -63,10 +63,7 @@ def searcher_words(call: SearcherCall) -> str:
     if call.kind == SearcherKind.BOHB:
         model = _BOHB_MODELS[str(call.kwargs.get("model", "random"))]
         return f"{words}, configurations from {model}"
-    algo = call.kwargs.get("algo")
-    if call.kind == SearcherKind.HYPEROPT and algo == "anneal":
-        return "hyperopt's anneal, fed as NNI's Anneal tuner feeds it (nni2ray)"
-    return f"{words}, {algo}" if call.kind == SearcherKind.HYPEROPT and algo else words
+    return words
 
 
 def _packages(needs: tuple[tuple[str, ...], str] | None) -> str:
