@@ -159,18 +159,32 @@ def test_seeded_random_resume_continues_the_sequence() -> None:
     assert [resumed.suggest(f"b{i}")["lr"] for i in range(2)] == expected[3:]
 
 
-def test_optuna_tpe_learns_the_known_points() -> None:
-    from nni2ray.runtime.searchers import OptunaLatentSearch, optuna_searcher
+@pytest.mark.parametrize("tuner", ["TPE", "Anneal"])
+def test_model_based_stand_ins_learn_the_known_points(tuner: str) -> None:
+    """A resumed TPE (Optuna) or Anneal (hyperopt) starts from the earlier trials' results,
+    not from scratch."""
+    from nni2ray.runtime.searchers import (
+        AnnealSearcher,
+        OptunaLatentSearch,
+        hyperopt_searcher,
+        optuna_searcher,
+    )
     from nni2ray.translate import SearcherCall, SearcherKind, TunePlan
 
     space = {
         "lr": {"_type": "uniform", "_value": [0, 1]},
         "k": {"_type": "choice", "_value": ["a", "b"]},
     }
-    call = SearcherCall(SearcherKind.TPE, "TPE", {"seed": 3, "n_startup_trials": 20})
+    if tuner == "TPE":
+        call = SearcherCall(SearcherKind.TPE, "TPE", {"seed": 3, "n_startup_trials": 20})
+    else:
+        pytest.importorskip("hyperopt")
+        call = SearcherCall(
+            SearcherKind.HYPEROPT, tuner, {"algo": "anneal", "random_state_seed": 1}
+        )
     plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
-    inner = optuna_searcher(plan)
-    assert isinstance(inner, OptunaLatentSearch)
+    inner = optuna_searcher(plan) if tuner == "TPE" else hyperopt_searcher(plan)
+    assert isinstance(inner, OptunaLatentSearch if tuner == "TPE" else AnnealSearcher)
     search = NniSearch(inner, space, "default", "max")
     rng = random.Random(0)
     points = []
@@ -178,34 +192,8 @@ def test_optuna_tpe_learns_the_known_points() -> None:
         params = {"lr": rng.random(), "k": rng.choice("ab")}
         points.append((params, -((params["lr"] - 0.8) ** 2) + (params["k"] == "b")))
     assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 30
-    # Past n_startup_trials only because of the known points: TPE proposes near the optimum.
-    suggested = [search.suggest(f"n{i}") for i in range(10)]
-    lrs = sorted(config["lr"] for config in suggested)
-    assert abs(lrs[5] - 0.8) < 0.15, lrs
-    assert sum(config["k"] == "b" for config in suggested) >= 7
-
-
-def test_anneal_learns_the_known_points() -> None:
-    """A resumed Anneal anneals around the best earlier trial, not from scratch."""
-    pytest.importorskip("hyperopt")
-    from nni2ray.runtime.searchers import AnnealSearcher, hyperopt_searcher
-    from nni2ray.translate import SearcherCall, SearcherKind, TunePlan
-
-    space = {
-        "lr": {"_type": "uniform", "_value": [0, 1]},
-        "k": {"_type": "choice", "_value": ["a", "b"]},
-    }
-    call = SearcherCall(SearcherKind.HYPEROPT, "Anneal", {"algo": "anneal", "random_state_seed": 1})
-    plan = TunePlan("x", "max", space, call, SchedulerCall(SchedulerKind.FIFO))
-    inner = hyperopt_searcher(plan)
-    assert isinstance(inner, AnnealSearcher)
-    search = NniSearch(inner, space, "default", "max")
-    rng = random.Random(0)
-    points = []
-    for _ in range(30):
-        params = {"lr": rng.random(), "k": rng.choice("ab")}
-        points.append((params, -abs(params["lr"] - 0.8) + (params["k"] == "b")))
-    assert search.add_known_points(points + [({"other": 1}, 0.3)]) == 30
+    # TPE is past n_startup_trials only because of the known points; Anneal anneals around
+    # the best of them: both propose near the optimum.
     suggested = [search.suggest(f"n{i}") for i in range(10)]
     lrs = sorted(config["lr"] for config in suggested)
     assert abs(lrs[5] - 0.8) < 0.15, lrs
