@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,12 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path, sig: signal.Signa
     default SIGKILLs the worker's direct children, a cold trial's reaper among them)."""
     exp = tmp_path / "exp"
     exp.mkdir()
-    (exp / "trial.py").write_text(TRIAL)
+    # Markers of this test alone: a process left by another test (or an earlier failed
+    # run, which sleeps for 300 s) is not counted.
+    marker, daemon = (f"fault-{uuid.uuid4().hex}-{name}" for name in ("marker", "daemon"))
+    (exp / "trial.py").write_text(
+        TRIAL.replace("fault-marker", marker).replace("fault-daemon", daemon)
+    )
     (exp / "config.yml").write_text(CONFIG)
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -109,12 +115,12 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path, sig: signal.Signa
     )
     deadline = time.monotonic() + 120
     while (
-        not (live_processes_with("fault-marker") and live_processes_with("fault-daemon"))
+        not (live_processes_with(marker) and live_processes_with(daemon))
         and time.monotonic() < deadline
     ):
         time.sleep(0.2)
-    (marker,) = live_processes_with("fault-marker")
-    worker = _ray_worker_of(marker)
+    (trial_child,) = live_processes_with(marker)
+    worker = _ray_worker_of(trial_child)
     assert worker is not None, "no Ray worker above the trial process"
     os.kill(worker, sig)
     out_text, err = proc.communicate(timeout=180)
@@ -127,8 +133,8 @@ def test_a_dead_worker_is_retried_and_recorded(tmp_path: Path, sig: signal.Signa
     assert "starting it again (retry 1)" in err
     # The lost attempt's processes were ended when the retry was scheduled, also its
     # detached daemon (below the trial's reaper, which leads the recorded session).
-    assert live_processes_with("fault-marker") == []
-    left = live_processes_with("fault-daemon")
+    assert live_processes_with(marker) == []
+    left = live_processes_with(daemon)
     for pid in left:  # not into the next test
         os.kill(pid, signal.SIGKILL)
     assert left == []

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 from tests.ray.conftest import REPO, live_processes_with
@@ -38,10 +39,10 @@ trainingService: {platform: local}
 """
 
 
-def _experiment(tmp_path: Path) -> Path:
+def _experiment(tmp_path: Path, marker: str = "resume-marker") -> Path:
     exp = tmp_path / "exp"
     exp.mkdir()
-    (exp / "trial.py").write_text(TRIAL)
+    (exp / "trial.py").write_text(TRIAL.replace("resume-marker", marker))
     (exp / "config.yml").write_text(CONFIG)
     return exp
 
@@ -116,7 +117,8 @@ def test_resume_after_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_resume_after_sigkill_ends_leftovers_and_finds_the_newest_run(tmp_path: Path) -> None:
-    exp = _experiment(tmp_path)
+    marker = f"resume-marker-{uuid.uuid4().hex}"  # this test's processes alone
+    exp = _experiment(tmp_path, marker)
     first = _nni2ray(str(exp), cwd=tmp_path)  # default output under ./nni2ray-results/
     results = tmp_path / "nni2ray-results"
     deadline = time.monotonic() + 120
@@ -128,11 +130,11 @@ def test_resume_after_sigkill_ends_leftovers_and_finds_the_newest_run(tmp_path: 
     first.communicate(timeout=30)
     before = _finished(out)
     time.sleep(1)
-    leftovers = live_processes_with("resume-marker")
+    leftovers = live_processes_with(marker)
 
     second = _nni2ray(str(exp), "--resume", cwd=tmp_path)
     stdout, err = second.communicate(timeout=240)
     assert second.returncode == 0, err
     assert f"resuming {out.resolve()}" in stdout
-    assert not set(leftovers) & set(live_processes_with("resume-marker"))
+    assert not set(leftovers) & set(live_processes_with(marker))
     _check_union(out, before)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,8 @@ SLOW_TRIAL = textwrap.dedent(
 def test_ctrl_c_ends_every_trial_and_exits_130(tmp_path: Path) -> None:
     exp = tmp_path / "exp"
     exp.mkdir()
-    (exp / "trial.py").write_text(SLOW_TRIAL)
+    marker = f"ctrl-c-marker-{uuid.uuid4().hex}"  # this test's processes alone
+    (exp / "trial.py").write_text(SLOW_TRIAL.replace("ctrl-c-marker", marker))
     (exp / "config.yml").write_text(
         textwrap.dedent("""
         searchSpace: {x: {_type: uniform, _value: [0, 1]}}
@@ -128,12 +130,12 @@ def test_ctrl_c_ends_every_trial_and_exits_130(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     deadline = time.monotonic() + 120
-    while len(live_processes_with("ctrl-c-marker")) < 2 and time.monotonic() < deadline:
+    while len(live_processes_with(marker)) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert len(live_processes_with("ctrl-c-marker")) == 2, "trials did not start"
+    assert len(live_processes_with(marker)) == 2, "trials did not start"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err
-    assert live_processes_with("ctrl-c-marker") == []
+    assert live_processes_with(marker) == []
     statuses = [line for line in out.splitlines() if "trials in" in line]
     assert statuses and "user-canceled" in statuses[0]
