@@ -148,9 +148,7 @@ class AnnealSearcher(Searcher):
         self._add(doc, value)
 
     def _add(self, doc: dict[str, Any], value: float) -> None:
-        hyperopt = self._hyperopt
-        loss = self._sign * value
-        doc["state"] = hyperopt.JOB_STATE_DONE
-        doc["result"] = {"loss": loss if math.isfinite(loss) else math.inf, "status": "ok"}
+        doc["state"] = self._hyperopt.JOB_STATE_DONE
+        doc["result"] = {"loss": self._sign * value, "status": "ok"}
         self._trials.insert_trial_docs([doc])
         self._trials.refresh()

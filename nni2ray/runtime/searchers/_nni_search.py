@@ -252,7 +252,7 @@ def _params_key(space: Any, params: Any) -> str:
 
 def _teach(inner: Searcher, latent: dict[str, Any], value: float) -> bool:
     """Give a searcher one finished point; False when it cannot learn from outside results
-    (searchers without ``add_evaluated_point``, e.g. Ray's HyperOptSearch) or
+    (searchers without ``add_evaluated_point``: random, grid, batch) or
     the point lies outside what it searches."""
     try:
         inner.add_evaluated_point(latent, value)
